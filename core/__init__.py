@@ -1,0 +1,1 @@
+"""chemspace.core: the science and the engine (no Textual, typer or rich here)."""

@@ -1,0 +1,435 @@
+"""The census of composition space: counts, per-element counts and samples, by label and category.
+
+One pass per arity streams over the space in chunks of stems (never materialising compositions),
+reports progress after every chunk and can be cancelled between chunks. Known materials are few
+(~1e5), so their labels are computed one by one and folded into the same pass: the four categories
+come out alongside allowed/forbidden at almost no extra cost.
+
+    standard = allowed and known        missing  = allowed and unknown
+    interesting = forbidden and known   unlikely = forbidden and unknown
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from chemspace.core import kernels
+from chemspace.core.composition import Composition
+from chemspace.core.elements import (
+    DEFAULT_OXIDATION_STATES,
+    ElementTable,
+    element_table,
+    validate_oxidation_states,
+)
+from chemspace.core.engine import ArityPlan, Sampler, charge_tables, check_arity, check_max_stoich
+from chemspace.core.errors import InputError
+from chemspace.core.known import KnownSet
+
+LABELS = ("allowed", "forbidden")
+CATEGORIES = ("standard", "missing", "interesting", "unlikely")
+
+#: Seconds of kernel work per chunk: short enough to cancel promptly, long enough to amortise calls.
+CHUNK_SECONDS = 0.25
+
+
+@dataclass(frozen=True)
+class CensusSettings:
+    """What to count: arities, stoichiometry limit, oxidation-state set, element pool and sampling."""
+
+    arities: tuple[int, ...] = (2, 3, 4)
+    max_stoich: int = 8
+    oxidation_states: str = DEFAULT_OXIDATION_STATES
+    samples: int = 3000
+    seed: int = 42
+    pool: tuple[str, ...] | None = None
+
+    def validated(self) -> CensusSettings:
+        """Check every field, raising InputError naming the first bad value."""
+        if not self.arities:
+            raise InputError("no arity given")
+        for a in self.arities:
+            check_arity(a)
+        if len(set(self.arities)) != len(self.arities):
+            raise InputError(f"arity repeated in {list(self.arities)}")
+        check_max_stoich(self.max_stoich)
+        validate_oxidation_states(self.oxidation_states)
+        if self.samples < 0:
+            raise InputError(f"samples must be >= 0, got {self.samples}")
+        if self.pool is not None:
+            if len(set(self.pool)) != len(self.pool):
+                dup = next(s for s in self.pool if self.pool.count(s) > 1)
+                raise InputError(f"element {dup!r} is repeated")
+            element_table(self.oxidation_states, self.pool)  # validates symbols
+        return replace(self, arities=tuple(sorted(self.arities)))
+
+    def as_dict(self) -> dict:
+        """JSON-ready settings."""
+        return {
+            "arities": list(self.arities),
+            "max_stoich": self.max_stoich,
+            "oxidation_states": self.oxidation_states,
+            "samples": self.samples,
+            "seed": self.seed,
+            "pool": list(self.pool) if self.pool is not None else None,
+        }
+
+
+@dataclass
+class ArityCensus:
+    """Census of one arity; while running, counts cover the work done so far (``complete`` False).
+
+    Per-element arrays follow ``symbols`` (the pool, atomic-number order). Known-dependent fields are
+    None when no known set was given: absent, not zero.
+    """
+
+    arity: int
+    symbols: tuple[str, ...]
+    unique: int
+    done: int = 0
+    allowed: int = 0
+    element_unique: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    element_done: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    element_allowed: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    known: int | None = None
+    standard: int | None = None
+    interesting: int | None = None
+    element_standard: np.ndarray | None = None
+    element_interesting: np.ndarray | None = None
+    known_outside: dict[str, int] = field(default_factory=dict)
+    samples: dict[str, list[Composition]] = field(default_factory=dict)
+    complete: bool = False
+    elapsed: float = 0.0
+
+    @property
+    def fraction(self) -> float:
+        """Fraction of the unique compositions processed so far."""
+        return self.done / self.unique if self.unique else 1.0
+
+    @property
+    def forbidden(self) -> int:
+        """Forbidden compositions among those processed."""
+        return self.done - self.allowed
+
+    @property
+    def missing(self) -> int | None:
+        """Allowed and not known."""
+        return None if self.standard is None else self.allowed - self.standard
+
+    @property
+    def unlikely(self) -> int | None:
+        """Forbidden and not known."""
+        return None if self.interesting is None else self.forbidden - self.interesting
+
+    def count(self, label: str) -> int | None:
+        """Count for ``unique``, a label (allowed/forbidden), ``known`` or a category."""
+        if label == "unique":
+            return self.unique
+        return getattr(self, label)
+
+    def element_counts(self, label: str = "allowed") -> dict[str, int] | None:
+        """Per-element counts (compositions containing the element) for a label or category."""
+        arr = self._element_array(label)
+        return None if arr is None else {s: int(v) for s, v in zip(self.symbols, arr)}
+
+    def _element_array(self, label: str) -> np.ndarray | None:
+        if label == "unique":
+            return self.element_unique
+        if label == "allowed":
+            return self.element_allowed
+        if label == "forbidden":
+            return self.element_done - self.element_allowed
+        if self.element_standard is None or self.element_interesting is None:
+            return None
+        return {
+            "known": self.element_standard + self.element_interesting,
+            "standard": self.element_standard,
+            "interesting": self.element_interesting,
+            "missing": self.element_allowed - self.element_standard,
+            "unlikely": self.element_done - self.element_allowed - self.element_interesting,
+        }.get(label)
+
+    def to_json(self) -> dict:
+        """JSON-ready counts (percentages of unique, as in Table 2) and samples as formulas."""
+        out: dict = {"unique": self.unique, "complete": self.complete, "processed": self.done}
+        for label in ("allowed", "forbidden", "known", *CATEGORIES):
+            value = self.count(label)
+            out[label] = value
+        out["percent"] = {
+            label: (None if self.count(label) is None else round(100.0 * self.count(label) / self.unique, 4))
+            for label in ("allowed", "forbidden", *CATEGORIES)
+        } if self.unique else {}
+        if self.known_outside:
+            out["known_outside"] = dict(self.known_outside)
+        out["samples"] = {k: [c.formula for c in v] for k, v in self.samples.items()}
+        out["elapsed_s"] = round(self.elapsed, 3)
+        return out
+
+
+@dataclass
+class CensusResult:
+    """Census over every requested arity."""
+
+    settings: CensusSettings
+    arities: dict[int, ArityCensus]
+    known_name: str | None = None
+    cancelled: bool = False
+    elapsed: float = 0.0
+
+    def to_json(self, element_label: str = "allowed") -> dict:
+        """The ``--json`` document: per-arity counts, per-element counts, settings."""
+        return {
+            "arities": {str(a): c.to_json() for a, c in self.arities.items()},
+            "element_counts": {str(a): c.element_counts(element_label) for a, c in self.arities.items()},
+            "settings": {**self.settings.as_dict(), "known": self.known_name},
+            "cancelled": self.cancelled,
+            "elapsed_s": round(self.elapsed, 3),
+        }
+
+
+ProgressCallback = Callable[[ArityCensus], None]
+
+
+@dataclass
+class _KnownLabels:
+    """Known compositions of one arity inside the census space, labelled and placed on stems."""
+
+    allowed: list[Composition]
+    forbidden: list[Composition]
+    stem_standard: np.ndarray
+    stem_interesting: np.ndarray
+    upfront_interesting: int  # known compositions over elements that can never pass
+    element_standard_by_stem: list[tuple[int, np.ndarray]]
+    element_interesting_by_stem: list[tuple[int, np.ndarray]]
+    element_interesting_upfront: np.ndarray
+    outside: dict[str, int]
+
+
+def run_census(
+    settings: CensusSettings,
+    known: KnownSet | None = None,
+    on_progress: ProgressCallback | None = None,
+    cancel: threading.Event | None = None,
+) -> CensusResult:
+    """Run the census for every arity in ``settings``.
+
+    Parameters
+    ----------
+    settings : what to count; validated first (InputError on bad values).
+    known : known-materials set for the four categories, or None for allowed/forbidden only.
+    on_progress : called with the arity's running census after every chunk (from this thread).
+    cancel : set it to stop between chunks; the result is then marked cancelled and partial.
+    """
+    settings = settings.validated()
+    table = element_table(settings.oxidation_states, settings.pool)
+    started = time.perf_counter()
+    result = CensusResult(settings=settings, arities={}, known_name=None if known is None else known.name)
+    for arity in settings.arities:
+        census = _run_arity(table, arity, settings, known, on_progress, cancel)
+        result.arities[arity] = census
+        if not census.complete:
+            result.cancelled = True
+            break
+    result.elapsed = time.perf_counter() - started
+    return result
+
+
+def _run_arity(
+    table: ElementTable,
+    arity: int,
+    settings: CensusSettings,
+    known: KnownSet | None,
+    on_progress: ProgressCallback | None,
+    cancel: threading.Event | None,
+) -> ArityCensus:
+    """Count one arity chunk by chunk, then draw samples."""
+    t0 = time.perf_counter()
+    n_pool = len(table)
+    tables = charge_tables(table)
+    plan = ArityPlan(arity, settings.max_stoich, tables)
+    cp = kernels.coprime_count(arity, settings.max_stoich)
+    active_pool = np.array([table.index(s) for s in tables.symbols], dtype=np.int64)
+    census = ArityCensus(
+        arity=arity,
+        symbols=table.symbols,
+        unique=math.comb(n_pool, arity) * cp,
+        element_unique=np.full(n_pool, math.comb(n_pool - 1, arity - 1) * cp, dtype=np.int64),
+        element_allowed=np.zeros(n_pool, dtype=np.int64),
+    )
+    # subsets with an element that can never pass are all forbidden: account for them up front
+    n_act = len(tables.symbols)
+    census.done = (math.comb(n_pool, arity) - math.comb(n_act, arity)) * cp
+    census.element_done = census.element_unique.copy()
+    census.element_done[active_pool] -= math.comb(n_act - 1, arity - 1) * cp
+    labels = _label_known(table, plan, known) if known is not None else None
+    if labels is not None:
+        census.known = len(labels.allowed) + len(labels.forbidden)
+        census.standard = 0
+        census.interesting = labels.upfront_interesting
+        census.element_standard = np.zeros(n_pool, dtype=np.int64)
+        census.element_interesting = labels.element_interesting_upfront.copy()
+        census.known_outside = labels.outside
+    if on_progress:
+        on_progress(census)
+
+    subset_counts = plan.subset_store()
+    stem_allowed = np.zeros(len(plan.stems), dtype=np.int64)
+    processed = np.zeros(len(plan.stems), dtype=np.bool_)
+    target = 20_000
+    cancelled = False
+    for block in plan.chunks_adaptive(lambda: target):
+        if cancel is not None and cancel.is_set():
+            cancelled = True
+            break
+        tc = time.perf_counter()
+        allowed, per_element = plan.count(block, subset_counts)
+        dt = time.perf_counter() - tc
+        stem_allowed[block] = allowed
+        processed[block] = True
+        census.allowed += int(allowed.sum())
+        census.element_allowed[active_pool] += per_element.sum(axis=0)
+        census.done += int(plan.stem_weights[block].sum()) * cp
+        census.element_done[active_pool] += _element_subsets(plan, block) * cp
+        if labels is not None:
+            _fold_known(census, labels, block, active_pool)
+        census.elapsed = time.perf_counter() - t0
+        if on_progress:
+            on_progress(census)
+        work = int(plan.stem_weights[block].sum())
+        if dt > 0:
+            target = max(2_000, int(work * CHUNK_SECONDS / dt))
+    census.complete = not cancelled
+    rng = np.random.default_rng([settings.seed, arity])
+    census.samples = _draw_samples(plan, stem_allowed, processed, subset_counts, labels, settings.samples, rng)
+    census.elapsed = time.perf_counter() - t0
+    if on_progress:
+        on_progress(census)
+    return census
+
+
+def _element_subsets(plan: ArityPlan, block: np.ndarray) -> np.ndarray:
+    """How many subsets of a block of stems contain each active element."""
+    n = plan.n_active
+    out = np.zeros(n, dtype=np.int64)
+    stems = plan.stems[block]
+    weights = plan.stem_weights[block]
+    if stems.shape[1] == 0:  # arity 2: every pair once
+        out += n - 1
+        return out
+    for col in range(stems.shape[1]):
+        np.add.at(out, stems[:, col], weights)
+    last = stems[:, -1]
+    # an element x > last appears in (n - last - 2) completions (a, b) of the stem
+    per_stem = n - last - 2
+    diff = np.zeros(n + 1, dtype=np.int64)
+    np.add.at(diff, last + 1, per_stem)
+    out += np.cumsum(diff)[:n]
+    return out
+
+
+def _stem_key(plan: ArityPlan, elems: Sequence[int]) -> tuple[int, ...]:
+    return tuple(sorted(elems))[: plan.arity - 2]
+
+
+def _label_known(table: ElementTable, plan: ArityPlan, known: KnownSet) -> _KnownLabels:
+    """Label the known compositions of this arity and place each on its stem."""
+    from chemspace.core.engine import oxidation_assignment
+
+    n_pool = len(table)
+    stem_index = {tuple(int(x) for x in s): i for i, s in enumerate(plan.stems)}
+    stem_standard = np.zeros(len(plan.stems), dtype=np.int64)
+    stem_interesting = np.zeros(len(plan.stems), dtype=np.int64)
+    allowed: list[Composition] = []
+    forbidden: list[Composition] = []
+    std_by_stem: list[tuple[int, np.ndarray]] = []
+    int_by_stem: list[tuple[int, np.ndarray]] = []
+    upfront = 0
+    el_upfront = np.zeros(n_pool, dtype=np.int64)
+    outside: dict[str, int] = {}
+    pool = set(table.symbols)
+    index = plan.tables.index
+    for comp in known.compositions(plan.arity):
+        if not set(comp.symbols) <= pool:
+            continue  # another part of the periodic table: not in this census at all
+        if comp.max_count > plan.max_stoich:
+            outside["coefficient above max stoichiometry"] = outside.get("coefficient above max stoichiometry", 0) + 1
+            continue
+        pool_idx = np.array([table.index(s) for s in comp.symbols], dtype=np.int64)
+        if not all(s in index for s in comp.symbols):
+            forbidden.append(comp)
+            upfront += 1
+            el_upfront[pool_idx] += 1
+            continue
+        stem = stem_index[_stem_key(plan, [index[s] for s in comp.symbols])]
+        if oxidation_assignment(table, comp) is not None:
+            allowed.append(comp)
+            stem_standard[stem] += 1
+            std_by_stem.append((stem, pool_idx))
+        else:
+            forbidden.append(comp)
+            stem_interesting[stem] += 1
+            int_by_stem.append((stem, pool_idx))
+    return _KnownLabels(
+        allowed, forbidden, stem_standard, stem_interesting, upfront, std_by_stem, int_by_stem, el_upfront, outside
+    )
+
+
+def _fold_known(census: ArityCensus, labels: _KnownLabels, block: np.ndarray, active_pool: np.ndarray) -> None:
+    """Add the known compositions that live on this block's stems to the running counts."""
+    assert census.element_standard is not None and census.element_interesting is not None
+    census.standard = (census.standard or 0) + int(labels.stem_standard[block].sum())
+    census.interesting = (census.interesting or 0) + int(labels.stem_interesting[block].sum())
+    in_block = np.zeros(len(labels.stem_standard), dtype=np.bool_)
+    in_block[block] = True
+    for stem, idx in labels.element_standard_by_stem:
+        if in_block[stem]:
+            census.element_standard[idx] += 1
+    for stem, idx in labels.element_interesting_by_stem:
+        if in_block[stem]:
+            census.element_interesting[idx] += 1
+
+
+def _draw_samples(
+    plan: ArityPlan,
+    stem_allowed: np.ndarray,
+    processed: np.ndarray,
+    subset_counts: np.ndarray,
+    labels: _KnownLabels | None,
+    k: int,
+    rng: np.random.Generator,
+) -> dict[str, list[Composition]]:
+    """Uniform samples per label, and per category when a known set is given (processed stems only)."""
+    if k <= 0:
+        return {}
+    sampler = Sampler(plan, np.where(processed, stem_allowed, 0), processed, subset_counts)
+    samples = {
+        "allowed": sampler.sample(k, True, rng),
+        "forbidden": sampler.sample(k, False, rng),
+    }
+    if labels is None:
+        return samples
+    known_allowed = set(labels.allowed)
+    known_forbidden = set(labels.forbidden)
+    samples["standard"] = _choose(labels.allowed, k, rng)
+    samples["interesting"] = _choose(labels.forbidden, k, rng)
+    # unknown = label minus known: over-draw by the known count, drop known, keep a uniform k
+    samples["missing"] = _choose(
+        [c for c in sampler.sample(k + len(known_allowed), True, rng) if c not in known_allowed], k, rng
+    )
+    samples["unlikely"] = _choose(
+        [c for c in sampler.sample(k + len(known_forbidden), False, rng) if c not in known_forbidden], k, rng
+    )
+    return samples
+
+
+def _choose(items: list[Composition], k: int, rng: np.random.Generator) -> list[Composition]:
+    """Up to ``k`` distinct items drawn uniformly, in their original order."""
+    if len(items) <= k:
+        return list(items)
+    picks = np.sort(rng.choice(len(items), size=k, replace=False))
+    return [items[i] for i in picks]

@@ -1,0 +1,120 @@
+"""Reduced compositions: the unit of the census, of matching against known materials and of export.
+
+A composition is a mapping element -> positive integer count with coprime counts (MgO, never Mg2O2).
+Formulas are written conventionally, elements by increasing Pauling electronegativity (as pymatgen
+and the paper write them: Li2ZnSn3O8), never grouped ("LiZn4(SnO2)4").
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import reduce
+
+from chemspace.core.elements import atomic_numbers, pauling_electronegativity
+from chemspace.core.errors import InputError
+
+
+def _formula_order(symbol: str) -> tuple[float, int]:
+    """Sort key: Pauling electronegativity (elements without one last), then atomic number."""
+    en = pauling_electronegativity(symbol)
+    return (math.inf if en is None else en, atomic_numbers()[symbol])
+
+
+@dataclass(frozen=True, order=True)
+class Composition:
+    """A reduced composition, stored as (symbols, counts) in atomic-number order.
+
+    Two compositions are equal exactly when they are the same reduced composition, so a
+    Composition is the key for matching known materials.
+    """
+
+    symbols: tuple[str, ...]
+    counts: tuple[int, ...]
+
+    @classmethod
+    def from_counts(cls, counts: Mapping[str, int | float]) -> Composition:
+        """Reduce a mapping of element counts (integers, or floats that are integral after scaling)."""
+        items = [(s, c) for s, c in counts.items() if c != 0]
+        if not items:
+            raise InputError("empty composition")
+        z = atomic_numbers()
+        for s, c in items:
+            if s not in z:
+                raise InputError(f"unknown element symbol {s!r}")
+            if c < 0:
+                raise InputError(f"negative amount {c} of {s}")
+        ints = _integerise([c for _, c in items])
+        g = reduce(math.gcd, ints)
+        pairs = sorted(((s, n // g) for (s, _), n in zip(items, ints)), key=lambda p: z[p[0]])
+        return cls(tuple(s for s, _ in pairs), tuple(n for _, n in pairs))
+
+    @property
+    def arity(self) -> int:
+        """Number of distinct elements."""
+        return len(self.symbols)
+
+    @property
+    def max_count(self) -> int:
+        """Largest stoichiometric coefficient."""
+        return max(self.counts)
+
+    def as_dict(self) -> dict[str, int]:
+        """Element -> count."""
+        return dict(zip(self.symbols, self.counts))
+
+    @property
+    def formula_pairs(self) -> tuple[tuple[str, int], ...]:
+        """(symbol, count) in formula order: increasing electronegativity."""
+        return tuple(sorted(zip(self.symbols, self.counts), key=lambda p: _formula_order(p[0])))
+
+    @property
+    def formula(self) -> str:
+        """Conventional formula, elements by increasing electronegativity: 'Li2ZnSn3O8'."""
+        return "".join(s if n == 1 else f"{s}{n}" for s, n in self.formula_pairs)
+
+    def __str__(self) -> str:
+        return self.formula
+
+
+def _integerise(amounts: list[int | float]) -> list[int]:
+    """Turn amounts into integers with the same ratios (formulas like Li0.5CoO2 occur in databases)."""
+    if all(float(a).is_integer() for a in amounts):
+        return [int(a) for a in amounts]
+    for scale in range(2, 1001):
+        scaled = [a * scale for a in amounts]
+        if all(abs(x - round(x)) < 1e-6 * max(1.0, abs(x)) for x in scaled):
+            return [round(x) for x in scaled]
+    raise InputError(f"amounts {amounts} are not a rational stoichiometry")
+
+
+_TOKEN = re.compile(r"([A-Z][a-z]?)(\d*\.?\d*)")
+
+
+def parse_formula(text: str) -> Composition:
+    """Parse a formula string ('Li2ZnSn3O8', 'LiZn4(SnO2)4', 'Fe2(SO4)3·H2O') into a reduced Composition.
+
+    pymatgen's formula parser does the work (parentheses, hydrates, decimals); this wrapper turns
+    its failures and unknown symbols into one InputError naming the formula.
+    """
+    from pymatgen.core import Composition as PmgComposition
+
+    cleaned = text.strip()
+    if not cleaned or not _TOKEN.search(cleaned):
+        raise InputError(f"malformed formula {text!r}")
+    try:
+        pmg = PmgComposition(cleaned)
+        amounts = {str(el): float(n) for el, n in pmg.get_el_amt_dict().items()}
+    except Exception as exc:  # pymatgen raises ValueError, KeyError, CompositionError...
+        raise InputError(f"malformed formula {text!r}: {exc}") from None
+    unknown = [s for s in amounts if s not in atomic_numbers()]
+    if unknown:
+        raise InputError(f"formula {text!r} has elements outside H..Lr: {', '.join(unknown)}")
+    return Composition.from_counts(amounts)
+
+
+def compositions_from_arrays(symbols: tuple[str, ...], rows: Iterable[Iterable[int]]) -> list[Composition]:
+    """Compositions over the fixed element order ``symbols`` from rows of counts (already reduced)."""
+    return [Composition.from_counts(dict(zip(symbols, row))) for row in rows]

@@ -1,0 +1,190 @@
+"""The chemistry the census runs on: elements, oxidation states and Pauling electronegativities.
+
+Everything is read from the installed ``smact`` package (its element table and its
+oxidation-state files), never copied into this repository, so the census and
+``smact.screening.smact_filter`` always judge a composition from the same data.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import os
+import warnings
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from chemspace.core.errors import InputError
+
+#: Oxidation-state sets shipped with smact, by the names ``smact_filter`` accepts.
+OXIDATION_STATE_SETS: dict[str, str] = {
+    "smact14": "oxidation_states_smact14",
+    "icsd24": "oxidation_states_icsd24",
+    "icsd16": "oxidation_states_icsd16",
+    "pymatgen_sp": "oxidation_states_sp",
+    "wiki": "oxidation_states_wiki",
+}
+
+#: The paper's default: SMACT's 2014 set, 421 species over H..Lr.
+DEFAULT_OXIDATION_STATES = "smact14"
+
+#: The paper's element pool: the first 103 elements, H..Lr.
+MAX_ATOMIC_NUMBER = 103
+
+
+@functools.cache
+def all_symbols() -> tuple[str, ...]:
+    """Symbols H..Lr in atomic-number order, from smact."""
+    from smact import ordered_elements
+
+    return tuple(ordered_elements(1, MAX_ATOMIC_NUMBER))
+
+
+@functools.cache
+def atomic_numbers() -> dict[str, int]:
+    """Map symbol -> atomic number for H..Lr."""
+    return {s: i + 1 for i, s in enumerate(all_symbols())}
+
+
+@functools.cache
+def _smact_element(symbol: str):  # -> smact.Element
+    from smact import Element
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return Element(symbol)
+
+
+def pauling_electronegativity(symbol: str) -> float | None:
+    """Pauling electronegativity of ``symbol`` from smact, or None where smact has none."""
+    return _smact_element(symbol).pauling_eneg
+
+
+def check_symbol(symbol: str) -> str:
+    """Return ``symbol`` if it names one of H..Lr, else raise InputError naming it."""
+    if symbol not in atomic_numbers():
+        raise InputError(f"unknown element symbol {symbol!r} (expected one of H..Lr, e.g. 'Li', 'O')")
+    return symbol
+
+
+def parse_system(text: str) -> tuple[str, ...]:
+    """Parse a chemical system such as ``Li-Zn-Sn-O`` into element symbols, in the order given.
+
+    Raises InputError for an unknown symbol, a repeated element or fewer than two elements.
+    """
+    parts = [p.strip() for p in text.replace(",", "-").split("-")]
+    if any(not p for p in parts):
+        raise InputError(f"malformed chemical system {text!r} (expected symbols joined by '-', e.g. Li-Zn-Sn-O)")
+    symbols = [check_symbol(p) for p in parts]
+    seen: set[str] = set()
+    for s in symbols:
+        if s in seen:
+            raise InputError(f"element {s!r} is repeated in chemical system {text!r}")
+        seen.add(s)
+    if len(symbols) < 2:
+        raise InputError(f"chemical system {text!r} needs at least two elements")
+    if len(symbols) > 6:
+        raise InputError(f"chemical system {text!r} has {len(symbols)} elements; at most 6 are supported")
+    return tuple(symbols)
+
+
+def _read_custom_file(path: Path) -> dict[str, tuple[int, ...]]:
+    """Read an oxidation-state file in smact's format (``Fe +2 +3`` per line) with smact's own reader."""
+    from smact.data_loader import lookup_element_oxidation_states_custom
+
+    try:
+        with path.open("r", encoding="utf-8") as handle:
+            handle.read(1)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            data = lookup_element_oxidation_states_custom("all", str(path), copy=True)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read oxidation-state file {str(path)!r}: {exc}") from None
+    except (ValueError, IndexError) as exc:
+        raise InputError(f"oxidation-state file {str(path)!r} is not in smact's format: {exc}") from None
+    if not isinstance(data, dict) or not data:
+        raise InputError(f"oxidation-state file {str(path)!r} holds no oxidation states")
+    return {sym: tuple(int(q) for q in states) for sym, states in data.items() if sym in atomic_numbers()}
+
+
+@functools.cache
+def load_oxidation_states(name: str = DEFAULT_OXIDATION_STATES) -> dict[str, tuple[int, ...]]:
+    """Oxidation states per symbol for a named smact set or a file in smact's format.
+
+    Elements the set does not cover map to an empty tuple: such an element never passes the filter.
+    """
+    if name in OXIDATION_STATE_SETS:
+        attr = OXIDATION_STATE_SETS[name]
+        return {s: tuple(getattr(_smact_element(s), attr) or ()) for s in all_symbols()}
+    path = Path(name)
+    if not path.exists() and (os.sep in name or name.endswith(".txt")):
+        raise InputError(f"oxidation-state file {name!r} does not exist")
+    if not path.exists():
+        known = ", ".join(OXIDATION_STATE_SETS)
+        raise InputError(f"unknown oxidation-state set {name!r} (expected one of {known}, or a file path)")
+    custom = _read_custom_file(path)
+    return {s: custom.get(s, ()) for s in all_symbols()}
+
+
+def validate_oxidation_states(name: str) -> str:
+    """Return ``name`` if it names a usable oxidation-state set, else raise InputError."""
+    load_oxidation_states(name)
+    return name
+
+
+@dataclass(frozen=True)
+class ElementTable:
+    """A pool of elements with the data the filter needs, in the pool's own order.
+
+    Attributes
+    ----------
+    symbols : element symbols, atomic-number order for the whole pool.
+    oxidation_states : per element, its oxidation states in the chosen set (may be empty).
+    electronegativity : per element, Pauling electronegativity; NaN where smact has none.
+    oxidation_set : the name (or path) of the oxidation-state set.
+    """
+
+    symbols: tuple[str, ...]
+    oxidation_states: tuple[tuple[int, ...], ...]
+    electronegativity: np.ndarray
+    oxidation_set: str
+
+    def __len__(self) -> int:
+        return len(self.symbols)
+
+    @property
+    def species_count(self) -> int:
+        """Number of (element, oxidation state) species, 421 for smact14 over H..Lr."""
+        return sum(len(s) for s in self.oxidation_states)
+
+    def index(self, symbol: str) -> int:
+        """Position of ``symbol`` in this pool."""
+        return self.symbols.index(symbol)
+
+    def can_pass(self, i: int) -> bool:
+        """Whether element ``i`` can ever be in an allowed composition (has states and a Pauling value)."""
+        return bool(self.oxidation_states[i]) and not math.isnan(self.electronegativity[i])
+
+
+def element_table(
+    oxidation_states: str = DEFAULT_OXIDATION_STATES, pool: Iterable[str] | None = None
+) -> ElementTable:
+    """Build the element table for ``pool`` (default H..Lr), ordered by atomic number."""
+    states = load_oxidation_states(oxidation_states)
+    if pool is None:
+        symbols: Sequence[str] = all_symbols()
+    else:
+        z = atomic_numbers()
+        symbols = sorted({check_symbol(s) for s in pool}, key=z.__getitem__)
+    en = np.array(
+        [np.nan if (x := pauling_electronegativity(s)) is None else float(x) for s in symbols], dtype=np.float64
+    )
+    return ElementTable(
+        symbols=tuple(symbols),
+        oxidation_states=tuple(states[s] for s in symbols),
+        electronegativity=en,
+        oxidation_set=oxidation_states,
+    )

@@ -1,0 +1,373 @@
+"""Bookkeeping around the kernels: charge tables, work chunks, single-subset queries and sampling.
+
+The kernels see elements by index in electronegativity order; this module maps symbols to those
+indices and back, splits the space into chunks of *stems* (the leading ``arity - 2`` elements of a
+subset) and answers the small questions (is this composition allowed, with which states).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numba as nb
+import numpy as np
+
+from chemspace.core import kernels
+from chemspace.core.composition import Composition
+from chemspace.core.elements import ElementTable
+from chemspace.core.errors import InputError
+
+#: Arity and stoichiometry limits the engine accepts.
+MIN_ARITY, MAX_ARITY = 2, 6
+MIN_STOICH, MAX_STOICH = 1, 16
+
+# numba's default threading layer aborts when two parallel kernels run at once (say the census in
+# one worker and a UMAP fit in another): every parallel call in the project takes this lock.
+PARALLEL_LOCK = threading.Lock()
+
+
+def check_arity(arity: int) -> int:
+    """Return ``arity`` if within 2..6, else raise InputError."""
+    if not MIN_ARITY <= arity <= MAX_ARITY:
+        raise InputError(f"arity {arity} is outside {MIN_ARITY}..{MAX_ARITY}")
+    return arity
+
+
+def check_max_stoich(max_stoich: int) -> int:
+    """Return ``max_stoich`` if within 1..16, else raise InputError."""
+    if not MIN_STOICH <= max_stoich <= MAX_STOICH:
+        raise InputError(f"max stoichiometry {max_stoich} is outside {MIN_STOICH}..{MAX_STOICH}")
+    return max_stoich
+
+
+@dataclass(frozen=True)
+class ChargeTables:
+    """Elements that can pass the filter, in electronegativity order, as kernel-ready arrays.
+
+    ``pos``/``neg`` hold each element's cationic charges and anionic charge magnitudes (a zero
+    oxidation state, as in the ``wiki`` set, appears in both), padded; ``npos``/``nneg`` count them.
+    """
+
+    symbols: tuple[str, ...]
+    states: tuple[tuple[int, ...], ...]
+    pos: np.ndarray
+    npos: np.ndarray
+    neg: np.ndarray
+    nneg: np.ndarray
+    has_zero: np.ndarray
+    en: np.ndarray
+
+    @property
+    def max_charge(self) -> int:
+        """Largest charge magnitude on either side."""
+        return int(max(self.pos.max(initial=0), self.neg.max(initial=0)))
+
+    @cached_property
+    def index(self) -> dict[str, int]:
+        """Symbol -> kernel index."""
+        return {s: i for i, s in enumerate(self.symbols)}
+
+
+def charge_tables(table: ElementTable) -> ChargeTables:
+    """Kernel tables for the elements of ``table`` that can ever pass (states and a Pauling value)."""
+    active = [i for i in range(len(table)) if table.can_pass(i)]
+    active.sort(key=lambda i: (table.electronegativity[i], i))  # pool is in Z order: ties by Z
+    width = max([len(table.oxidation_states[i]) for i in active] + [1])
+    n = len(active)
+    pos = np.zeros((n, width), dtype=np.int64)
+    neg = np.zeros((n, width), dtype=np.int64)
+    npos = np.zeros(n, dtype=np.int64)
+    nneg = np.zeros(n, dtype=np.int64)
+    has_zero = np.zeros(n, dtype=np.bool_)
+    for row, i in enumerate(active):
+        states = table.oxidation_states[i]
+        ps = sorted({q for q in states if q >= 0})
+        ns = sorted({-q for q in states if q <= 0})
+        pos[row, : len(ps)] = ps
+        neg[row, : len(ns)] = ns
+        npos[row], nneg[row] = len(ps), len(ns)
+        has_zero[row] = 0 in states
+    return ChargeTables(
+        symbols=tuple(table.symbols[i] for i in active),
+        states=tuple(table.oxidation_states[i] for i in active),
+        pos=pos,
+        npos=npos,
+        neg=neg,
+        nneg=nneg,
+        has_zero=has_zero,
+        en=np.array([table.electronegativity[i] for i in active], dtype=np.float64),
+    )
+
+
+@dataclass
+class ArityPlan:
+    """Everything the kernels need for one arity over one pool."""
+
+    arity: int
+    max_stoich: int
+    tables: ChargeTables
+    nsum: int = field(init=False)
+    coprime: np.ndarray = field(init=False)
+    stems: np.ndarray = field(init=False)
+    stem_weights: np.ndarray = field(init=False)
+
+    def __post_init__(self) -> None:
+        check_arity(self.arity)
+        check_max_stoich(self.max_stoich)
+        self.nsum = kernels.sum_bound(self.arity, self.max_stoich, self.tables.max_charge)
+        self.coprime = kernels.coprime_mask(self.arity, self.max_stoich)
+        n = len(self.tables.symbols)
+        stem_len = self.arity - 2
+        if n < self.arity:
+            self.stems = np.zeros((0, stem_len), dtype=np.int64)
+        elif stem_len == 0:
+            self.stems = np.zeros((1, 0), dtype=np.int64)
+        else:
+            self.stems = np.array(list(itertools.combinations(range(n - 2), stem_len)), dtype=np.int64)
+            self.stems = self.stems.reshape(-1, stem_len)
+        # work per stem ~ number of (a, b) completions
+        if stem_len == 0:
+            rest = np.array([n], dtype=np.int64)
+        else:
+            rest = n - 1 - self.stems[:, -1]
+        self.stem_weights = (rest * (rest - 1) // 2).astype(np.int64)
+
+    @property
+    def n_active(self) -> int:
+        return len(self.tables.symbols)
+
+    def _args(self) -> tuple:
+        t = self.tables
+        return (t.pos, t.npos, t.neg, t.nneg, t.has_zero, t.en, self.max_stoich, self.nsum)
+
+    @cached_property
+    def stem_offsets(self) -> np.ndarray:
+        """Index of each stem's first subset in the flat per-subset order."""
+        return np.concatenate([[0], np.cumsum(self.stem_weights)[:-1]]).astype(np.int64)
+
+    @property
+    def n_subsets(self) -> int:
+        """Subsets of active elements (the ones the kernels evaluate)."""
+        return int(self.stem_weights.sum())
+
+    def subset_store(self, budget_bytes: int = 512 * 2**20) -> np.ndarray:
+        """A zeroed per-subset count array, or an empty one when it would exceed ``budget_bytes``."""
+        dtype = np.uint16 if kernels.coprime_count(self.arity, self.max_stoich) < 2**16 else np.int32
+        if self.n_subsets * np.dtype(dtype).itemsize > budget_bytes:
+            return np.zeros(0, dtype=dtype)
+        return np.zeros(self.n_subsets, dtype=dtype)
+
+    def count(
+        self, block: np.ndarray, subset_out: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Allowed counts per stem and per element for stems ``block`` (parallel, GIL released).
+
+        Per-subset counts go into ``subset_out`` (from :meth:`subset_store`) when it is non-empty.
+        """
+        t = self.tables
+        out = subset_out if subset_out is not None else np.zeros(0, dtype=np.uint16)
+        with PARALLEL_LOCK:
+            return kernels.count_stems(
+                self.stems[block], self.n_active, self.arity, t.pos, t.npos, t.neg, t.nneg, t.has_zero,
+                t.en, self.max_stoich, self.nsum, self.coprime, out, self.stem_offsets[block],
+            )
+
+    def completions(self, stem_idx: int) -> np.ndarray:
+        """The (a, b) element pairs completing stem ``stem_idx``, in the kernels' order."""
+        stem = self.stems[stem_idx]
+        first = int(stem[-1]) + 1 if stem.size else 0
+        return np.array(list(itertools.combinations(range(first, self.n_active), 2)), dtype=np.int64).reshape(-1, 2)
+
+    def subset_counts(self, stem: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Completions (a, b) of one stem with each subset's allowed count."""
+        t = self.tables
+        return kernels.stem_subset_counts(
+            np.ascontiguousarray(stem, dtype=np.int64), self.n_active, self.arity, t.pos, t.npos, t.neg,
+            t.nneg, t.has_zero, t.en, self.max_stoich, self.nsum, self.coprime,
+        )
+
+    def chunks_adaptive(self, target: Callable[[], int]) -> Iterator[np.ndarray]:
+        """Consecutive stem index ranges, each holding about ``target()`` subsets (asked per chunk)."""
+        cum = np.cumsum(self.stem_weights)
+        start = 0
+        total = len(self.stems)
+        while start < total:
+            base = cum[start - 1] if start else 0
+            stop = int(np.searchsorted(cum, base + target(), side="right"))
+            stop = min(max(stop, start + 1), total)
+            yield np.arange(start, stop)
+            start = stop
+
+
+@nb.njit(nogil=True, cache=True)
+def _first_assignment(
+    states: np.ndarray, nstates: np.ndarray, en: np.ndarray, weights: np.ndarray
+) -> np.ndarray:
+    """First oxidation-state choice (in smact's product order) that is neutral and Pauling-ordered.
+
+    Returns the chosen state per element, or an empty array when none passes.
+    """
+    n = weights.shape[0]
+    idx = np.zeros(n, dtype=np.int64)
+    while True:
+        total = 0
+        for i in range(n):
+            total += weights[i] * states[i, idx[i]]
+        if total == 0:
+            ok = True
+            for i in range(n):
+                qi = states[i, idx[i]]
+                for j in range(n):
+                    qj = states[j, idx[j]]
+                    if qi > 0 and qj < 0 and not en[i] < en[j]:
+                        ok = False
+            if ok:
+                out = np.empty(n, dtype=np.int64)
+                for i in range(n):
+                    out[i] = states[i, idx[i]]
+                return out
+        p = n - 1
+        while p >= 0:
+            idx[p] += 1
+            if idx[p] < nstates[p]:
+                break
+            idx[p] = 0
+            p -= 1
+        if p < 0:
+            return np.empty(0, dtype=np.int64)
+
+
+def oxidation_assignment(table: ElementTable, comp: Composition) -> dict[str, int] | None:
+    """Oxidation states that make ``comp`` pass SMACT's filters, or None if it is forbidden.
+
+    Elements are tried in the composition's order and states in smact's listed order, so the
+    assignment returned is the first that ``smact_filter`` would report.
+    """
+    idx = [table.index(s) for s in comp.symbols]
+    if any(not table.can_pass(i) for i in idx):
+        return None
+    width = max(len(table.oxidation_states[i]) for i in idx)
+    states = np.zeros((len(idx), width), dtype=np.int64)
+    for row, i in enumerate(idx):
+        st = table.oxidation_states[i]
+        states[row, : len(st)] = st
+    nstates = np.array([len(table.oxidation_states[i]) for i in idx], dtype=np.int64)
+    en = np.array([table.electronegativity[i] for i in idx], dtype=np.float64)
+    found = _first_assignment(states, nstates, en, np.array(comp.counts, dtype=np.int64))
+    if found.size == 0:
+        return None
+    return dict(zip(comp.symbols, (int(q) for q in found)))
+
+
+def _rank_to_bit(flags: np.ndarray, coprime_flags: np.ndarray, rank: int, want: bool) -> int:
+    """Bit index of the ``rank``-th coprime tuple whose allowed flag equals ``want``."""
+    hits = np.flatnonzero(coprime_flags & (flags == want))
+    return int(hits[rank])
+
+
+@dataclass
+class Sampler:
+    """Uniform sampling of compositions by allowed/forbidden label, from per-stem counts.
+
+    A composition is drawn as a global rank among the label's compositions: the rank is located in a
+    stem (cumulative per-stem counts), then in one of the stem's subsets (recounted), then among the
+    subset's coprime weight tuples. Only the few stems hit are recomputed.
+    """
+
+    plan: ArityPlan
+    stem_allowed: np.ndarray
+    processed: np.ndarray
+    subset_counts: np.ndarray
+
+    def __post_init__(self) -> None:
+        self._cp = kernels.coprime_count(self.plan.arity, self.plan.max_stoich)
+        self._tuples = kernels.weight_tuples(self.plan.arity, self.plan.max_stoich)
+        self._coprime_flags = np.gcd.reduce(self._tuples, axis=1) == 1
+
+    def _stem_totals(self, allowed: bool) -> np.ndarray:
+        if allowed:
+            return self.stem_allowed
+        return np.where(self.processed, self.plan.stem_weights * self._cp - self.stem_allowed, 0)
+
+    def sample(self, k: int, allowed: bool, rng: np.random.Generator) -> list[Composition]:
+        """``k`` distinct compositions (fewer if the label has fewer) drawn uniformly, sorted by rank."""
+        totals = self._stem_totals(allowed)
+        population = int(totals.sum())
+        if population == 0 or k <= 0:
+            return []
+        k = min(k, population)
+        ranks = np.sort(rng.choice(population, size=k, replace=False))
+        cum = np.cumsum(totals)
+        stem_of = np.searchsorted(cum, ranks, side="right")
+        out: list[Composition] = []
+        for stem_idx in np.unique(stem_of):
+            stem = self.plan.stems[stem_idx]
+            base = int(cum[stem_idx - 1]) if stem_idx else 0
+            pairs, counts = self._stem_subsets(int(stem_idx))
+            if not allowed:
+                counts = self._cp - counts
+            sub_cum = np.cumsum(counts)
+            for r in ranks[stem_of == stem_idx] - base:
+                j = int(np.searchsorted(sub_cum, r, side="right"))
+                within = int(r - (sub_cum[j - 1] if j else 0))
+                elems = np.concatenate([stem, pairs[j]]).astype(np.int64)
+                out.append(self.composition_at(elems, within, allowed))
+        return out
+
+    def _stem_subsets(self, stem_idx: int) -> tuple[np.ndarray, np.ndarray]:
+        """Completions of a stem with their allowed counts, stored or recounted."""
+        if self.subset_counts.size:
+            off = int(self.plan.stem_offsets[stem_idx])
+            width = int(self.plan.stem_weights[stem_idx])
+            return self.plan.completions(stem_idx), self.subset_counts[off : off + width].astype(np.int64)
+        return self.plan.subset_counts(self.plan.stems[stem_idx])
+
+    def composition_at(self, elems: np.ndarray, rank: int, allowed: bool) -> Composition:
+        """The ``rank``-th composition with the given label over the EN-ordered subset ``elems``."""
+        flags = subset_flags(self.plan, elems)
+        bit = _rank_to_bit(flags, self._coprime_flags, rank, allowed)
+        weights = self._tuples[bit]
+        symbols = self.plan.tables.symbols
+        return Composition.from_counts({symbols[e]: int(w) for e, w in zip(elems, weights)})
+
+
+def subset_flags(plan: ArityPlan, elems: np.ndarray) -> np.ndarray:
+    """Allowed flag per weight tuple (bit-index order) for one EN-ordered subset."""
+    t = plan.tables
+    return kernels.subset_allowed_flags(
+        np.ascontiguousarray(elems, dtype=np.int64), t.pos, t.npos, t.neg, t.nneg, t.has_zero, t.en,
+        plan.max_stoich, plan.nsum,
+    )
+
+
+def enumerate_subset(
+    plan: ArityPlan, symbols: Sequence[str]
+) -> tuple[list[Composition], np.ndarray]:
+    """Every reduced composition over exactly ``symbols`` with its allowed flag (any element order).
+
+    Elements that can never pass (no states, no Pauling value) make every composition forbidden.
+    """
+    arity = len(symbols)
+    tuples = kernels.weight_tuples(arity, plan.max_stoich)
+    coprime = np.gcd.reduce(tuples, axis=1) == 1
+    index = plan.tables.index
+    if all(s in index for s in symbols):
+        order = sorted(symbols, key=index.__getitem__)
+        elems = np.array([index[s] for s in order], dtype=np.int64)
+        flags = subset_flags(plan, elems)
+    else:
+        order = list(symbols)
+        flags = np.zeros(len(tuples), dtype=np.bool_)
+    rows = tuples[coprime]
+    comps = [Composition.from_counts(dict(zip(order, map(int, row)))) for row in rows]
+    return comps, flags[coprime]
+
+
+def combinations_count(n: int, k: int) -> int:
+    """C(n, k), zero when k > n."""
+    return math.comb(n, k) if 0 <= k <= n else 0

@@ -1,0 +1,65 @@
+"""The command line: `chemspace-tui` opens the app; subcommands do every job headless."""
+
+from __future__ import annotations
+
+import typer
+
+from chemspace.tui.cmd_census import census_command
+from chemspace.tui.cmd_export import export_command
+from chemspace.tui.cmd_known import known_app
+from chemspace.tui.cmd_project import project_command
+from chemspace.tui.cmd_system import system_command
+from chemspace.tui.options import (
+    ArityOpt,
+    KnownOpt,
+    MaxStoichOpt,
+    OxStatesOpt,
+    SamplesOpt,
+    SeedOpt,
+    guarded,
+    load_known,
+    settings_from_options,
+)
+
+app = typer.Typer(
+    name="chemspace-tui",
+    help="Map inorganic crystal chemical space: SMACT census, known materials, embeddings, projections.",
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+app.command("census")(census_command)
+app.command("system")(system_command)
+app.command("export")(export_command)
+app.command("project")(project_command)
+app.add_typer(known_app, name="known")
+
+
+@app.callback(invoke_without_command=True)
+@guarded
+def open_app(
+    ctx: typer.Context,
+    system: str | None = typer.Option(None, "--system", "-s", help="Open one chemical system, e.g. Li-Zn-Sn-O."),
+    arity: ArityOpt = "2,3,4",
+    max_stoich: MaxStoichOpt = 8,
+    oxidation_states: OxStatesOpt = "smact14",
+    known: KnownOpt = None,
+    samples: SamplesOpt = 3000,
+    seed: SeedOpt = 42,
+) -> None:
+    """Open the app on the whole space (arities 2-4) or, with --system, on one chemical system."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from chemspace.core.elements import parse_system
+    from chemspace.tui.app import AppOptions, run_app
+
+    pool = parse_system(system) if system else None
+    if pool is not None and arity == "2,3,4":
+        arity = f"2-{len(pool)}"
+    settings = settings_from_options(arity, max_stoich, oxidation_states, samples, seed, pool)
+    run_app(AppOptions(settings=settings, system=pool, known=load_known(known), known_spec=known))
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

@@ -1,0 +1,84 @@
+"""`chemspace-tui census`: the paper's Table 2 for any arities, pool and oxidation-state set."""
+
+from __future__ import annotations
+
+import json
+import threading
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from chemspace.core.census import CATEGORIES, CensusResult, run_census
+from chemspace.core.errors import CancelledError
+from chemspace.tui.options import (
+    ArityOpt,
+    KnownOpt,
+    MaxStoichOpt,
+    OxStatesOpt,
+    SamplesOpt,
+    SeedOpt,
+    guarded,
+    load_known,
+    settings_from_options,
+)
+from chemspace.tui.progress import census_progress
+
+ARITY_NAMES = {2: "Binary", 3: "Ternary", 4: "Quaternary", 5: "Quinary", 6: "Senary"}
+
+
+def _cell(value: int | None, unique: int) -> str:
+    if value is None:
+        return "—"
+    return f"{value:,} ({100.0 * value / unique:.2f}%)" if unique else f"{value:,}"
+
+
+def census_table(result: CensusResult) -> Table:
+    """Table 2 of the paper: unique, allowed, and the four categories when a known set is given."""
+    with_known = result.known_name is not None
+    title = f"Composition census ({result.settings.oxidation_states}, max stoichiometry {result.settings.max_stoich})"
+    table = Table(title=title)
+    table.add_column("Arity")
+    table.add_column("Unique", justify="right")
+    table.add_column("Allowed", justify="right", style="green")
+    table.add_column("Forbidden", justify="right")
+    if with_known:
+        table.add_column("Known", justify="right")
+        for cat in CATEGORIES:
+            table.add_column(cat.capitalize(), justify="right")
+    for arity, c in result.arities.items():
+        row = [ARITY_NAMES[arity] + ("" if c.complete else " (partial)"), f"{c.unique:,}"]
+        row += [_cell(c.allowed, c.unique), _cell(c.forbidden, c.unique)]
+        if with_known:
+            row += [f"{c.known:,}"] + [_cell(c.count(cat), c.unique) for cat in CATEGORIES]
+        table.add_row(*row)
+    return table
+
+
+@guarded
+def census_command(
+    arity: ArityOpt = "2,3,4",
+    max_stoich: MaxStoichOpt = 8,
+    oxidation_states: OxStatesOpt = "smact14",
+    samples: SamplesOpt = 3000,
+    seed: SeedOpt = 42,
+    known: KnownOpt = None,
+    json_out: bool = typer.Option(False, "--json", help="Print one JSON object on stdout instead of the table."),
+    element_label: str = typer.Option(
+        "allowed", "--element-counts", help="Which per-element counts go in the JSON: allowed, unique, a category."
+    ),
+) -> None:
+    """Count every reduced composition and how many pass SMACT's filters (Table 2)."""
+    settings = settings_from_options(arity, max_stoich, oxidation_states, samples, seed)
+    known_set = load_known(known)
+    cancel = threading.Event()
+    try:
+        with census_progress(settings.arities) as on_progress:
+            result = run_census(settings, known=known_set, on_progress=on_progress, cancel=cancel)
+    except KeyboardInterrupt:
+        cancel.set()
+        raise CancelledError from None
+    if json_out:
+        typer.echo(json.dumps(result.to_json(element_label)))
+    else:
+        Console().print(census_table(result))

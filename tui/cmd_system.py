@@ -1,0 +1,120 @@
+"""`chemspace-tui system Li-Zn-Sn-O`: every composition of a chemical system, labelled."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from enum import Enum
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from chemspace.core.system import SystemRow, system_rows
+from chemspace.tui.options import KnownOpt, MaxStoichOpt, OxStatesOpt, guarded, load_known, parse_arities
+
+#: The paper's category colours (Figs. 2-4), also used by the app.
+LABEL_STYLES = {
+    "standard": "blue",
+    "missing": "red",
+    "interesting": "green",
+    "unlikely": "bright_black",
+    "allowed": "green",
+    "forbidden": "bright_black",
+}
+
+
+class OutputFormat(str, Enum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+def _entries_text(row: SystemRow) -> str:
+    parts = []
+    for e in row.entries:
+        ehull = "" if e.energy_above_hull is None else f" ({e.energy_above_hull:.3f} eV/atom)"
+        parts.append(f"{e.id}{ehull}")
+    return "; ".join(parts)
+
+
+def rows_table(rows: list[SystemRow], title: str) -> Table:
+    """Rich table: formula, arity, label, oxidation states, known entries."""
+    table = Table(title=title)
+    table.add_column("Formula")
+    table.add_column("Arity", justify="right")
+    table.add_column("Category" if rows and rows[0].known is not None else "Label")
+    table.add_column("Oxidation states")
+    if rows and rows[0].known is not None:
+        table.add_column("Known entries (E above hull)")
+    for r in rows:
+        cells = [r.formula, str(r.arity), f"[{LABEL_STYLES[r.label]}]{r.label}[/]", r.oxidation_text()]
+        if r.known is not None:
+            cells.append(_entries_text(r))
+        table.add_row(*cells)
+    return table
+
+
+def rows_csv(rows: list[SystemRow]) -> str:
+    """CSV text with one row per composition."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    with_known = bool(rows) and rows[0].known is not None
+    header = ["formula", "arity", "allowed", "oxidation_states"]
+    if with_known:
+        header += ["known", "category", "ids", "energy_above_hull"]
+    writer.writerow(header)
+    for r in rows:
+        line = [r.formula, r.arity, str(r.allowed).lower(), r.oxidation_text()]
+        if with_known:
+            line += [
+                str(r.known).lower(),
+                r.category,
+                ";".join(e.id or "" for e in r.entries),
+                ";".join("" if e.energy_above_hull is None else f"{e.energy_above_hull:g}" for e in r.entries),
+            ]
+        writer.writerow(line)
+    return buf.getvalue()
+
+
+@guarded
+def system_command(
+    system: str = typer.Argument(..., help="Chemical system, e.g. Li-Zn-Sn-O (2 to 6 elements)."),
+    known: KnownOpt = None,
+    max_stoich: MaxStoichOpt = 8,
+    oxidation_states: OxStatesOpt = "smact14",
+    fmt: OutputFormat = typer.Option(OutputFormat.table, "--format", "-f", help="table, csv or json."),
+    only: str | None = typer.Option(
+        None, "--only", help="Keep one label: allowed, forbidden, standard, missing, interesting, unlikely."
+    ),
+    arity: str | None = typer.Option(None, "--arity", "-a", help="Keep these arities, e.g. 3 or 2,3."),
+) -> None:
+    """List every composition over every subset of 2..n of the elements, with its labels."""
+    known_set = load_known(known)
+    rows = system_rows(system, known=known_set, max_stoich=max_stoich, oxidation_states=oxidation_states)
+    rows = filter_rows(rows, only, arity)
+    if fmt is OutputFormat.json:
+        typer.echo(json.dumps([r.to_json() for r in rows]))
+    elif fmt is OutputFormat.csv:
+        typer.echo(rows_csv(rows), nl=False)
+    else:
+        allowed = sum(r.allowed for r in rows)
+        Console().print(rows_table(rows, f"{system}: {len(rows):,} compositions, {allowed:,} allowed"))
+
+
+def filter_rows(rows: list[SystemRow], only: str | None, arity: str | None) -> list[SystemRow]:
+    """Apply --only and --arity."""
+    from chemspace.core.census import CATEGORIES, LABELS
+    from chemspace.core.errors import InputError
+
+    if only is not None:
+        if only not in (*LABELS, *CATEGORIES):
+            raise InputError(f"--only {only!r} is not one of {', '.join((*LABELS, *CATEGORIES))}")
+        if only in CATEGORIES and rows and rows[0].known is None:
+            raise InputError(f"--only {only} needs a known-materials set (--known)")
+        rows = [r for r in rows if r.label == only or (only in LABELS and (r.allowed == (only == "allowed")))]
+    if arity is not None:
+        keep = set(parse_arities(arity))
+        rows = [r for r in rows if r.arity in keep]
+    return rows

@@ -1,0 +1,105 @@
+"""Options shared by the headless commands and the app, and the one-line error handling they share."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from typing import Annotated, TypeVar
+
+import typer
+from rich.console import Console
+
+from chemspace.core.census import CensusSettings
+from chemspace.core.elements import DEFAULT_OXIDATION_STATES
+from chemspace.core.errors import CancelledError, InputError
+from chemspace.core.known import KnownSet, resolve_known
+
+#: Diagnostics and progress go to stderr so stdout stays clean for --json and --format output.
+err_console = Console(stderr=True)
+
+F = TypeVar("F", bound=Callable[..., object])
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    """Print ``error: message`` on one line to stderr and return the Exit to raise."""
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    return typer.Exit(code)
+
+
+def guarded(func: F) -> F:
+    """Turn InputError into one clear line and exit 1, Ctrl-C into 'cancelled' and exit 130."""
+
+    @functools.wraps(func)
+    def wrapper(*args: object, **kwargs: object) -> object:
+        try:
+            return func(*args, **kwargs)
+        except InputError as exc:
+            raise fail(str(exc)) from None
+        except (KeyboardInterrupt, CancelledError):
+            err_console.print("cancelled", highlight=False)
+            raise typer.Exit(130) from None
+        except BrokenPipeError:  # `chemspace-tui system ... | head`
+            sys.stderr.close()
+            raise typer.Exit(0) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def parse_arities(text: str) -> tuple[int, ...]:
+    """Parse '2,3,4' or '2-4' into arities (range checks happen in the core)."""
+    try:
+        if "-" in text.strip("-"):
+            lo, hi = text.split("-", 1)
+            return tuple(range(int(lo), int(hi) + 1))
+        return tuple(int(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise InputError(f"arity {text!r} is not a number or list like 2,3,4") from None
+
+
+ArityOpt = Annotated[str, typer.Option("--arity", "-a", help="Arities, e.g. 2,3,4 or 2-4 (2..6).")]
+MaxStoichOpt = Annotated[int, typer.Option("--max-stoich", help="Largest stoichiometric coefficient (1..16).")]
+OxStatesOpt = Annotated[
+    str,
+    typer.Option(
+        "--oxidation-states",
+        help="smact14 (the paper's 421 species), icsd24, icsd16, pymatgen_sp, wiki, or a file in smact's format.",
+    ),
+]
+SamplesOpt = Annotated[int, typer.Option("--samples", help="Sampled compositions per label/category.")]
+SeedOpt = Annotated[int, typer.Option("--seed", help="Random seed for samples and projections.")]
+KnownOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--known",
+        help="Known-materials set: mp, an imported set's NAME, a FILE, or none. Default: cached MP set if any.",
+    ),
+]
+
+DEFAULT_OX = DEFAULT_OXIDATION_STATES
+
+
+def settings_from_options(
+    arity: str, max_stoich: int, oxidation_states: str, samples: int, seed: int, pool: tuple[str, ...] | None = None
+) -> CensusSettings:
+    """Validated census settings from command-line values."""
+    return CensusSettings(
+        arities=parse_arities(arity),
+        max_stoich=max_stoich,
+        oxidation_states=oxidation_states,
+        samples=samples,
+        seed=seed,
+        pool=pool,
+    ).validated()
+
+
+def load_known(spec: str | None) -> KnownSet | None:
+    """Resolve ``--known``; with no value and nothing cached, say once how to get a set."""
+    known = resolve_known(spec)
+    if known is None and spec is None:
+        from chemspace.core import known as known_mod
+
+        notice = getattr(known_mod, "default_known_notice", None)
+        if notice is not None:
+            err_console.print(f"[dim]{notice()}[/]", highlight=False)
+    return known
