@@ -1,0 +1,85 @@
+"""The headless commands as a user runs them: output shapes, exit codes, one-line errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from chemspace.tui.cli import app
+
+runner = CliRunner()
+
+
+def test_census_json() -> None:
+    result = runner.invoke(app, ["census", "--arity", "2", "--samples", "5", "--json", "--known", "none"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["arities"]["2"]["unique"] == 225_879
+    assert doc["arities"]["2"]["allowed"] == 13_464
+    assert doc["arities"]["2"]["missing"] is None
+    assert sum(doc["element_counts"]["2"].values()) == 2 * 13_464
+    assert doc["settings"]["oxidation_states"] == "smact14" and doc["settings"]["max_stoich"] == 8
+    assert len(doc["arities"]["2"]["samples"]["allowed"]) == 5
+
+
+def test_census_table() -> None:
+    result = runner.invoke(app, ["census", "--arity", "2", "--samples", "0"])
+    assert result.exit_code == 0
+    assert "225,879" in result.stdout and "13,464" in result.stdout
+
+
+def test_system_json_li_zn_sn_o() -> None:
+    result = runner.invoke(app, ["system", "Li-Zn-Sn-O", "--format", "json"])
+    assert result.exit_code == 0
+    rows = json.loads(result.stdout)
+    assert len(rows) == 5837 and sum(r["allowed"] for r in rows) == 728
+    zno = next(r for r in rows if r["formula"] == "ZnO")
+    assert zno["oxidation_states"] == {"Zn": 2, "O": -2} and zno["arity"] == 2
+
+
+def test_system_csv_and_filters() -> None:
+    result = runner.invoke(app, ["system", "Zn-O", "--format", "csv", "--only", "allowed"])
+    assert result.exit_code == 0
+    lines = result.stdout.strip().splitlines()
+    assert lines[0].startswith("formula,arity,allowed")
+    assert all(",true," in line for line in lines[1:])
+    assert any(line.startswith("ZnO2,") for line in lines)
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["census", "--arity", "7"], "arity 7"),
+        (["census", "--arity", "x"], "'x'"),
+        (["census", "--max-stoich", "17"], "max stoichiometry 17"),
+        (["census", "--oxidation-states", "smact99"], "smact99"),
+        (["census", "--oxidation-states", "/nonexistent/ox.txt"], "does not exist"),
+        (["system", "Li-Zn-Xx"], "'Xx'"),
+        (["system", "Li-O-Li"], "repeated"),
+        (["export", "--arity", "2", "--out", "x.txt"], ".csv or .parquet"),
+        (["--system", "Li-Qq-O"], "'Qq'"),
+    ],
+)
+def test_bad_input_is_one_line_without_traceback(args: list[str], fragment: str) -> None:
+    """Run the real console script: one stderr line naming the value, exit 1, no traceback."""
+    env = {**os.environ, "COLUMNS": "200"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "chemspace.tui", *args], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert proc.returncode == 1, proc.stderr
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, proc.stderr
+    assert fragment in lines[0] and lines[0].startswith("error:")
+    assert "Traceback" not in proc.stderr
+
+
+def test_unreadable_oxidation_file(tmp_path) -> None:  # noqa: ANN001
+    bad = tmp_path / "ox.txt"
+    bad.write_bytes(b"\xff\xfe\x00garbage")
+    result = runner.invoke(app, ["census", "--arity", "2", "--oxidation-states", str(bad)])
+    assert result.exit_code == 1

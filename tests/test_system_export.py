@@ -1,0 +1,84 @@
+"""The chemical-system view and the streaming export."""
+
+from __future__ import annotations
+
+import csv
+
+import pyarrow.parquet as pq
+import pytest
+from smact_reference import smact_allowed
+
+from chemspace.core.composition import parse_formula
+from chemspace.core.errors import InputError
+from chemspace.core.export import ExportSpec, write_export
+from chemspace.core.system import system_rows
+
+
+def test_li_zn_sn_o_rows() -> None:
+    rows = system_rows("Li-Zn-Sn-O")
+    assert len(rows) == 5837
+    assert sum(r.allowed for r in rows) == 728
+    by_formula = {r.formula: r for r in rows}
+    assert by_formula["ZnO"].oxidation_states == {"Zn": 2, "O": -2}
+    assert by_formula["Zn2O"].oxidation_states == {"Zn": 1, "O": -2}
+    assert by_formula["LiZn4SnO8"].allowed is False and by_formula["LiZn4SnO8"].oxidation_states is None
+    allowed = {r.composition for r in rows if r.allowed}
+    for subset in [("Zn", "O"), ("Li", "Zn", "O"), ("Li", "Zn", "Sn", "O")]:
+        assert smact_allowed(subset) == {c for c in allowed if c.symbols == tuple(sorted(subset, key=_z))}
+
+
+def _z(symbol: str) -> int:
+    from chemspace.core.elements import atomic_numbers
+
+    return atomic_numbers()[symbol]
+
+
+def test_system_rejects_bad_input() -> None:
+    for bad, msg in [("Li-Zn-Xx", "'Xx'"), ("Li-Li-O", "repeated"), ("Li", "at least two"), ("H-He-Li-Be-B-C-N", "at most 6")]:
+        with pytest.raises(InputError, match=msg):
+            system_rows(bad)
+
+
+def test_binary_csv_export_has_every_composition(tmp_path) -> None:  # noqa: ANN001
+    out = tmp_path / "binary.csv"
+    written = write_export(ExportSpec(arity=2), out)
+    assert written == 225_879
+    with out.open() as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == 225_879
+    assert sum(r["allowed"] == "true" for r in rows) == 13_464
+    formulas = {r["formula"]: r for r in rows}
+    assert formulas["ZnO"]["allowed"] == "true" and formulas["ZnO3"]["allowed"] == "false"
+    assert {formulas["ZnO"]["element_1"], formulas["ZnO"]["element_2"]} == {"Zn", "O"}
+    # formulas are conventional and parse back to their own columns
+    for r in rows[:2000:37]:
+        comp = parse_formula(r["formula"])
+        assert comp.as_dict() == {r["element_1"]: int(r["count_1"]), r["element_2"]: int(r["count_2"])}
+    assert not list(tmp_path.glob("*.part"))
+
+
+def test_allowed_only_parquet_export(tmp_path) -> None:  # noqa: ANN001
+    out = tmp_path / "lzso.parquet"
+    spec = ExportSpec(arity=4, allowed_only=True, pool=("Li", "Zn", "Sn", "O"))
+    written = write_export(spec, out)
+    table = pq.read_table(out)
+    assert table.num_rows == written
+    formulas = set(table.column("formula").to_pylist())
+    assert "Li2ZnSn3O8" in formulas and "LiZnSnO2" in formulas and "LiZn4SnO8" not in formulas
+    expected = {r.formula for r in system_rows("Li-Zn-Sn-O") if r.allowed and r.arity == 4}
+    assert formulas == expected
+
+
+def test_interrupted_export_leaves_no_file(tmp_path) -> None:  # noqa: ANN001
+    import threading
+
+    from chemspace.core.errors import CancelledError
+
+    out = tmp_path / "t.csv"
+    out.write_text("previous\n")
+    cancel = threading.Event()
+    cancel.set()
+    with pytest.raises(CancelledError):
+        write_export(ExportSpec(arity=2), out, cancel=cancel)
+    assert out.read_text() == "previous\n"
+    assert not list(tmp_path.glob("*.part"))
