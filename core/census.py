@@ -160,10 +160,14 @@ class ArityCensus:
         for label in ("allowed", "forbidden", "known", *CATEGORIES):
             value = self.count(label)
             out[label] = value
-        out["percent"] = {
-            label: (None if self.count(label) is None else round(100.0 * self.count(label) / self.unique, 4))
-            for label in ("allowed", "forbidden", *CATEGORIES)
-        } if self.unique else {}
+        out["percent"] = (
+            {
+                label: (None if self.count(label) is None else round(100.0 * self.count(label) / self.unique, 4))
+                for label in ("allowed", "forbidden", *CATEGORIES)
+            }
+            if self.unique
+            else {}
+        )
         if self.known_outside:
             out["known_outside"] = dict(self.known_outside)
         out["samples"] = {k: [c.formula for c in v] for k, v in self.samples.items()}
@@ -280,19 +284,19 @@ def _run_arity(
     subset_counts = plan.subset_store()
     stem_allowed = np.zeros(len(plan.stems), dtype=np.int64)
     processed = np.zeros(len(plan.stems), dtype=np.bool_)
-    target = 20_000
+    sizer = _ChunkSizer()
     cancelled = False
-    for block in plan.chunks_adaptive(lambda: target):
+    for block in plan.chunks_adaptive(sizer):
         if cancel is not None and cancel.is_set():
             cancelled = True
             break
         tc = time.perf_counter()
-        allowed, per_element = plan.count(block, subset_counts)
+        allowed, per_element, _ = plan.count(block, subset_counts)
         dt = time.perf_counter() - tc
         stem_allowed[block] = allowed
         processed[block] = True
         census.allowed += int(allowed.sum())
-        census.element_allowed[active_pool] += per_element.sum(axis=0)
+        census.element_allowed[active_pool] += per_element
         census.done += int(plan.stem_weights[block].sum()) * cp
         census.element_done[active_pool] += _element_subsets(plan, block) * cp
         if labels is not None:
@@ -300,9 +304,7 @@ def _run_arity(
         census.elapsed = time.perf_counter() - t0
         if on_progress:
             on_progress(census)
-        work = int(plan.stem_weights[block].sum())
-        if dt > 0:
-            target = max(2_000, int(work * CHUNK_SECONDS / dt))
+        sizer.update(int(plan.stem_weights[block].sum()), dt)
     census.complete = not cancelled
     rng = np.random.default_rng([settings.seed, arity])
     census.samples = _draw_samples(plan, stem_allowed, processed, subset_counts, labels, settings.samples, rng)
@@ -310,6 +312,21 @@ def _run_arity(
     if on_progress:
         on_progress(census)
     return census
+
+
+class _ChunkSizer:
+    """Chunk size in subsets, adapted after every chunk so a chunk takes about CHUNK_SECONDS."""
+
+    def __init__(self, first: int = 20_000, smallest: int = 2_000) -> None:
+        self.target = first
+        self.smallest = smallest
+
+    def __call__(self) -> int:
+        return self.target
+
+    def update(self, subsets: int, seconds: float) -> None:
+        if seconds > 0:
+            self.target = max(self.smallest, int(subsets * CHUNK_SECONDS / seconds))
 
 
 def _element_subsets(plan: ArityPlan, block: np.ndarray) -> np.ndarray:

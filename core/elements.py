@@ -169,9 +169,7 @@ class ElementTable:
         return bool(self.oxidation_states[i]) and not math.isnan(self.electronegativity[i])
 
 
-def element_table(
-    oxidation_states: str = DEFAULT_OXIDATION_STATES, pool: Iterable[str] | None = None
-) -> ElementTable:
+def element_table(oxidation_states: str = DEFAULT_OXIDATION_STATES, pool: Iterable[str] | None = None) -> ElementTable:
     """Build the element table for ``pool`` (default H..Lr), ordered by atomic number."""
     states = load_oxidation_states(oxidation_states)
     if pool is None:

@@ -131,10 +131,7 @@ class ArityPlan:
             self.stems = np.array(list(itertools.combinations(range(n - 2), stem_len)), dtype=np.int64)
             self.stems = self.stems.reshape(-1, stem_len)
         # work per stem ~ number of (a, b) completions
-        if stem_len == 0:
-            rest = np.array([n], dtype=np.int64)
-        else:
-            rest = n - 1 - self.stems[:, -1]
+        rest = np.array([n], dtype=np.int64) if stem_len == 0 else n - 1 - self.stems[:, -1]
         self.stem_weights = (rest * (rest - 1) // 2).astype(np.int64)
 
     @property
@@ -164,32 +161,60 @@ class ArityPlan:
 
     def count(
         self, block: np.ndarray, subset_out: np.ndarray | None = None
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Allowed counts per stem and per element for stems ``block`` (parallel, GIL released).
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Count the subsets of stems ``block`` (parallel, GIL released).
 
-        Per-subset counts go into ``subset_out`` (from :meth:`subset_store`) when it is non-empty.
+        Returns allowed counts per stem of the block, per active element, and per subset (in the
+        kernels' order). Per-subset counts are also copied into ``subset_out`` when it is non-empty.
         """
         t = self.tables
-        out = subset_out if subset_out is not None else np.zeros(0, dtype=np.uint16)
+        n = self.n_active
+        stems = self.stems[block]
+        first = stems[:, -1] + 1 if stems.shape[1] else np.zeros(len(block), dtype=np.int64)
+        n_a = np.maximum(n - 1 - first, 0)
+        task_stem = np.repeat(np.arange(len(block)), n_a)
+        task_a = np.concatenate([np.arange(f, n - 1) for f in first]) if len(block) else np.zeros(0, np.int64)
+        task_a = task_a.astype(np.int64)
+        widths = n - 1 - task_a
+        task_offset = np.concatenate([[0], np.cumsum(widths)[:-1]]).astype(np.int64)
+        counts = np.zeros(int(widths.sum()), dtype=np.int64)
         with PARALLEL_LOCK:
-            return kernels.count_stems(
-                self.stems[block], self.n_active, self.arity, t.pos, t.npos, t.neg, t.nneg, t.has_zero,
-                t.en, self.max_stoich, self.nsum, self.coprime, out, self.stem_offsets[block],
+            kernels.count_tasks(
+                stems,
+                task_stem,
+                task_a,
+                task_offset,
+                _group_starts(widths, 8 * nb.get_num_threads()),
+                n,
+                self.arity,
+                t.pos,
+                t.npos,
+                t.neg,
+                t.nneg,
+                t.has_zero,
+                t.en,
+                self.max_stoich,
+                self.nsum,
+                self.coprime,
+                counts,
             )
+        subset_stem = np.repeat(task_stem, widths)
+        a_idx = np.repeat(task_a, widths)
+        b_idx = np.arange(len(counts)) - np.repeat(task_offset, widths) + a_idx + 1
+        per_element = np.bincount(a_idx, counts, n) + np.bincount(b_idx, counts, n)
+        for col in range(stems.shape[1]):
+            per_element += np.bincount(stems[subset_stem, col], counts, n)
+        stem_allowed = np.bincount(subset_stem, counts, len(block)).astype(np.int64)
+        if subset_out is not None and subset_out.size:
+            start = int(self.stem_offsets[block[0]])
+            subset_out[start : start + len(counts)] = counts  # blocks are contiguous stem ranges
+        return stem_allowed, per_element.astype(np.int64), counts
 
     def completions(self, stem_idx: int) -> np.ndarray:
         """The (a, b) element pairs completing stem ``stem_idx``, in the kernels' order."""
         stem = self.stems[stem_idx]
         first = int(stem[-1]) + 1 if stem.size else 0
         return np.array(list(itertools.combinations(range(first, self.n_active), 2)), dtype=np.int64).reshape(-1, 2)
-
-    def subset_counts(self, stem: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Completions (a, b) of one stem with each subset's allowed count."""
-        t = self.tables
-        return kernels.stem_subset_counts(
-            np.ascontiguousarray(stem, dtype=np.int64), self.n_active, self.arity, t.pos, t.npos, t.neg,
-            t.nneg, t.has_zero, t.en, self.max_stoich, self.nsum, self.coprime,
-        )
 
     def chunks_adaptive(self, target: Callable[[], int]) -> Iterator[np.ndarray]:
         """Consecutive stem index ranges, each holding about ``target()`` subsets (asked per chunk)."""
@@ -204,10 +229,17 @@ class ArityPlan:
             start = stop
 
 
+def _group_starts(widths: np.ndarray, groups: int) -> np.ndarray:
+    """Split consecutive tasks into about ``groups`` runs of similar total work (subset count)."""
+    if len(widths) == 0:
+        return np.zeros(1, dtype=np.int64)
+    cum = np.cumsum(widths)
+    cuts = np.searchsorted(cum, np.linspace(0, cum[-1], groups + 1)[1:-1], side="left")
+    return np.unique(np.concatenate([[0], cuts, [len(widths)]])).astype(np.int64)
+
+
 @nb.njit(nogil=True, cache=True)
-def _first_assignment(
-    states: np.ndarray, nstates: np.ndarray, en: np.ndarray, weights: np.ndarray
-) -> np.ndarray:
+def _first_assignment(states: np.ndarray, nstates: np.ndarray, en: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """First oxidation-state choice (in smact's product order) that is neutral and Pauling-ordered.
 
     Returns the chosen state per element, or an empty array when none passes.
@@ -325,7 +357,7 @@ class Sampler:
             off = int(self.plan.stem_offsets[stem_idx])
             width = int(self.plan.stem_weights[stem_idx])
             return self.plan.completions(stem_idx), self.subset_counts[off : off + width].astype(np.int64)
-        return self.plan.subset_counts(self.plan.stems[stem_idx])
+        return self.plan.completions(stem_idx), self.plan.count(np.array([stem_idx]))[2]
 
     def composition_at(self, elems: np.ndarray, rank: int, allowed: bool) -> Composition:
         """The ``rank``-th composition with the given label over the EN-ordered subset ``elems``."""
@@ -340,14 +372,19 @@ def subset_flags(plan: ArityPlan, elems: np.ndarray) -> np.ndarray:
     """Allowed flag per weight tuple (bit-index order) for one EN-ordered subset."""
     t = plan.tables
     return kernels.subset_allowed_flags(
-        np.ascontiguousarray(elems, dtype=np.int64), t.pos, t.npos, t.neg, t.nneg, t.has_zero, t.en,
-        plan.max_stoich, plan.nsum,
+        np.ascontiguousarray(elems, dtype=np.int64),
+        t.pos,
+        t.npos,
+        t.neg,
+        t.nneg,
+        t.has_zero,
+        t.en,
+        plan.max_stoich,
+        plan.nsum,
     )
 
 
-def enumerate_subset(
-    plan: ArityPlan, symbols: Sequence[str]
-) -> tuple[list[Composition], np.ndarray]:
+def enumerate_subset(plan: ArityPlan, symbols: Sequence[str]) -> tuple[list[Composition], np.ndarray]:
     """Every reduced composition over exactly ``symbols`` with its allowed flag (any element order).
 
     Elements that can never pass (no states, no Pauling value) make every composition forbidden.

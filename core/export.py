@@ -204,7 +204,7 @@ def write_export(
                         else pq.ParquetWriter(str(tmp), batch.schema, compression="zstd")
                     )
                 if batch.num_rows:
-                    writer.write_batch(batch) if fmt == "csv" else writer.write_batch(batch)
+                    writer.write_batch(batch)
                 written += batch.num_rows
                 if on_rows:
                     on_rows(batch.num_rows)

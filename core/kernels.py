@@ -24,7 +24,8 @@ import math
 import numba as nb
 import numpy as np
 
-_POPCOUNT8 = np.array([bin(i).count("1") for i in range(256)], dtype=np.int64)
+#: SPREAD8[b] puts bit i of byte b at bit 8*i of a word: lays a set of anion tuples out at stride 8.
+SPREAD8 = np.array([sum(1 << (8 * i) for i in range(8) if b >> i & 1) for b in range(256)], dtype=np.uint64)
 
 
 @nb.njit(nogil=True, cache=True, inline="always")
@@ -105,15 +106,16 @@ def _suffix_sums(
     """Achievable anion charge sums for every suffix weight tuple of ``elems[start:]``.
 
     Row ``r`` of ``out`` (``r = sum((w_j - 1) * M**j)`` over suffix positions ``j``) becomes a
-    bitset over sums ``0..nsum-1``. Returns the number of suffix tuples, ``M**len(suffix)``.
+    bitset over sums ``0..nsum-1``; only its first ``ceil(nsum / 64)`` words are written, so callers
+    pass the largest sum the prefix can reach plus one. Returns ``M**len(suffix)``.
     """
-    sw = out.shape[1]
-    out[0, :] = 0
+    sw = (nsum + 63) >> 6
+    out[0, :sw] = 0
     out[0, 0] = np.uint64(1)
     count = 1
     for p in range(start, elems.shape[0]):
         e = elems[p]
-        tmp[: count * max_stoich, :] = 0
+        tmp[: count * max_stoich, :sw] = 0
         for w in range(1, max_stoich + 1):
             base = (w - 1) * count
             for r in range(count):
@@ -134,7 +136,7 @@ def _suffix_sums(
                                 if j + wsh + 1 < sw:
                                     row[j + wsh + 1] |= v >> np.uint64(64 - bsh)
         count *= max_stoich
-        out[:count, :] = tmp[:count, :]
+        out[:count, :sw] = tmp[:count, :sw]
     # sums at or beyond nsum can never be matched by a prefix: clear the spare bits
     extra = sw * 64 - nsum
     if extra > 0:
@@ -145,11 +147,74 @@ def _suffix_sums(
 
 
 @nb.njit(nogil=True, cache=True)
+def _single_cation_split(
+    elems: np.ndarray,
+    levels: np.ndarray,
+    pos: np.ndarray,
+    pos_count: np.ndarray,
+    neg: np.ndarray,
+    nneg: np.ndarray,
+    qlevels: np.ndarray,
+    qnonempty: np.ndarray,
+    flat: np.ndarray,
+) -> None:
+    """Split 1 (one cation, the rest anions) for ``M = 8``, the hot case, with the anion side transposed.
+
+    ``Q[s]``, the anion weight tuples reaching charge sum ``s``, is built like the cation levels; the
+    allowed bits are then ``SPREAD8[byte of Q[s]] * P1[s]`` per flat word (carry-free: ``P1[s]`` is an
+    8-bit set of cation weights and spread bits sit 8 apart), about 64 word operations per sum.
+    """
+    n = elems.shape[0]
+    for p in range(1, n):
+        if nneg[elems[p]] == 0:
+            return
+    limit = min(levels.shape[1], 8 * pos[elems[0], pos_count[elems[0]] - 1] + 1)
+    qlevels[0, :limit, :] = 0
+    qnonempty[0, :limit] = False
+    qlevels[0, 0, 0] = np.uint64(1)
+    qnonempty[0, 0] = True
+    bits = 1
+    for j in range(1, n):
+        e = elems[j]
+        _build_prefix_level(
+            qlevels[j - 1, :limit],
+            qnonempty[j - 1, :limit],
+            bits,
+            neg[e],
+            nneg[e],
+            8,
+            qlevels[j, :limit],
+            qnonempty[j, :limit],
+        )
+        bits *= 8
+    q = qlevels[n - 1]
+    qne = qnonempty[n - 1]
+    p1 = levels[1]
+    qwords = (bits + 63) >> 6
+    for s in range(limit):
+        if not qne[s]:
+            continue
+        m = p1[s, 0]
+        if m == 0:
+            continue
+        for qi in range(qwords):
+            qw = q[s, qi]
+            if qw == 0:
+                continue
+            base = qi * 8
+            for bi in range(8):
+                byte = (qw >> np.uint64(8 * bi)) & np.uint64(0xFF)
+                if byte:
+                    flat[base + bi] |= SPREAD8[byte] * m
+
+
+@nb.njit(nogil=True, cache=True)
 def _allowed_bits(
     elems: np.ndarray,
     levels: np.ndarray,
     level_nonempty: np.ndarray,
     level_ok: np.ndarray,
+    pos: np.ndarray,
     pos_count: np.ndarray,
     neg: np.ndarray,
     nneg: np.ndarray,
@@ -159,6 +224,8 @@ def _allowed_bits(
     flat: np.ndarray,
     suffix: np.ndarray,
     tmp: np.ndarray,
+    qlevels: np.ndarray,
+    qnonempty: np.ndarray,
 ) -> None:
     """Fill ``flat`` with the allowed weight tuples of subset ``elems`` (EN-ordered, all able to pass).
 
@@ -184,6 +251,10 @@ def _allowed_bits(
         prefix_bits *= max_stoich
         if not level_ok[k]:
             break  # a prefix element has no cationic state: longer prefixes fail too
+        if k == 1 and max_stoich == 8 and n >= 3:
+            if en[elems[0]] < en[elems[1]]:
+                _single_cation_split(elems, levels, pos, pos_count, neg, nneg, qlevels, qnonempty, flat)
+            continue
         if pos_count[elems[k - 1]] == 0:
             break
         if not en[elems[k - 1]] < en[elems[k]]:
@@ -194,10 +265,15 @@ def _allowed_bits(
                 suffix_ok = False
         if not suffix_ok:
             continue
-        nrows = _suffix_sums(elems, k, neg, nneg, max_stoich, nsum, suffix, tmp)
+        # anion sums above the prefix's largest cation sum can never balance: clip the sum range
+        reach = 0
+        for p in range(k):
+            reach += max_stoich * pos[elems[p], pos_count[elems[p]] - 1]
+        limit = min(nsum, reach + 1)
+        nrows = _suffix_sums(elems, k, neg, nneg, max_stoich, limit, suffix, tmp)
         lvl = levels[k]
         ne = level_nonempty[k]
-        sw = suffix.shape[1]
+        sw = (limit + 63) >> 6
         for r in range(nrows):
             off = r * prefix_bits
             for j in range(sw):
@@ -269,8 +345,12 @@ def scratch_shapes(arity: int, max_stoich: int, nsum: int) -> tuple[tuple[int, .
 
 
 @nb.njit(nogil=True, cache=True, parallel=True)
-def count_stems(
+def count_tasks(
     stems: np.ndarray,
+    task_stem: np.ndarray,
+    task_a: np.ndarray,
+    task_offset: np.ndarray,
+    group_start: np.ndarray,
     n_active: int,
     arity: int,
     pos: np.ndarray,
@@ -282,123 +362,70 @@ def count_stems(
     max_stoich: int,
     nsum: int,
     coprime: np.ndarray,
-    subset_out: np.ndarray,
-    subset_offsets: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Allowed counts for every subset that extends each stem by two later elements.
+    out: np.ndarray,
+) -> None:
+    """Allowed count of every subset ``stem + (a, b)`` for each task ``(stem, a)`` and every ``b > a``.
+
+    Tasks are small (at most ``n_active`` subsets) and come in contiguous groups of similar work;
+    groups run in parallel, each with its own scratch, rebuilding stem levels only when the stem
+    changes.
 
     Parameters
     ----------
-    stems : (T, arity - 2) int64, leading element indices (EN order, increasing).
-    n_active : number of elements (indices 0..n_active-1) that can pass the filter at all.
-    subset_out : per-subset allowed counts are written here (stem ``t``'s subsets, in (a, b)
-        lexicographic order, start at ``subset_offsets[t]``); pass an empty array to skip.
-
-    Returns
-    -------
-    allowed : (T,) allowed reduced compositions per stem.
-    per_element : (T, n_active) allowed compositions containing each element, per stem.
+    stems : (S, arity - 2) int64, leading element indices (EN order, increasing).
+    task_stem, task_a : per task, its stem row and its second-to-last element.
+    task_offset : where each task's counts start in ``out`` (one slot per ``b``, increasing).
+    group_start : (G + 1,) task index where each group starts, then the task count.
+    out : per-subset allowed counts, written in place.
     """
-    T = stems.shape[0]
-    allowed = np.zeros(T, dtype=np.int64)
-    per_element = np.zeros((T, n_active), dtype=np.int64)
     level_words = (max_stoich ** (arity - 1) + 63) // 64
     flat_words = (max_stoich**arity + 63) // 64 + 1
     sum_words = (nsum + 63) // 64
     suffix_rows = max_stoich ** (arity - 1)
     stem_len = arity - 2
-    for t in nb.prange(T):
+    for g in nb.prange(group_start.shape[0] - 1):
         levels = np.zeros((arity, nsum, level_words), dtype=np.uint64)
         level_nonempty = np.zeros((arity, nsum), dtype=np.bool_)
         level_ok = np.zeros(arity, dtype=np.bool_)
         flat = np.zeros(flat_words, dtype=np.uint64)
         suffix = np.zeros((suffix_rows, sum_words), dtype=np.uint64)
         tmp = np.zeros((suffix_rows, sum_words), dtype=np.uint64)
+        qlevels = np.zeros((arity, nsum, level_words), dtype=np.uint64)
+        qnonempty = np.zeros((arity, nsum), dtype=np.bool_)
         elems = np.zeros(arity, dtype=np.int64)
-        for p in range(stem_len):
-            elems[p] = stems[t, p]
-        _prepare_levels(elems, stem_len, pos, npos, max_stoich, levels, level_nonempty, level_ok, 1)
-        first = stems[t, stem_len - 1] + 1 if stem_len > 0 else 0
-        stem_total = 0
-        write = subset_out.shape[0] > 0
-        slot = subset_offsets[t] if write else 0
-        for a in range(first, n_active - 1):
+        current = -1
+        for t in range(group_start[g], group_start[g + 1]):
+            if task_stem[t] != current:
+                current = task_stem[t]
+                for p in range(stem_len):
+                    elems[p] = stems[current, p]
+                _prepare_levels(elems, stem_len, pos, npos, max_stoich, levels, level_nonempty, level_ok, 1)
+            a = task_a[t]
             elems[arity - 2] = a
-            _prepare_levels(
-                elems, arity - 1, pos, npos, max_stoich, levels, level_nonempty, level_ok, arity - 1
-            )
+            _prepare_levels(elems, arity - 1, pos, npos, max_stoich, levels, level_nonempty, level_ok, arity - 1)
+            slot = task_offset[t]
             for b in range(a + 1, n_active):
                 elems[arity - 1] = b
                 _allowed_bits(
-                    elems, levels, level_nonempty, level_ok, npos, neg, nneg, has_zero, en,
-                    max_stoich, flat, suffix, tmp,
+                    elems,
+                    levels,
+                    level_nonempty,
+                    level_ok,
+                    pos,
+                    npos,
+                    neg,
+                    nneg,
+                    has_zero,
+                    en,
+                    max_stoich,
+                    flat,
+                    suffix,
+                    tmp,
+                    qlevels,
+                    qnonempty,
                 )
-                c = _count_masked(flat, coprime)
-                if write:
-                    subset_out[slot] = c
-                    slot += 1
-                stem_total += c
-                per_element[t, a] += c
-                per_element[t, b] += c
-        allowed[t] = stem_total
-        for p in range(stem_len):
-            per_element[t, stems[t, p]] += stem_total
-    return allowed, per_element
-
-
-@nb.njit(nogil=True, cache=True)
-def stem_subset_counts(
-    stem: np.ndarray,
-    n_active: int,
-    arity: int,
-    pos: np.ndarray,
-    npos: np.ndarray,
-    neg: np.ndarray,
-    nneg: np.ndarray,
-    has_zero: np.ndarray,
-    en: np.ndarray,
-    max_stoich: int,
-    nsum: int,
-    coprime: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
-    """The (a, b) completions of one stem and each subset's allowed count (used for sampling)."""
-    stems = stem.reshape(1, -1)
-    level_words = (max_stoich ** (arity - 1) + 63) // 64
-    flat_words = (max_stoich**arity + 63) // 64 + 1
-    sum_words = (nsum + 63) // 64
-    suffix_rows = max_stoich ** (arity - 1)
-    stem_len = arity - 2
-    levels = np.zeros((arity, nsum, level_words), dtype=np.uint64)
-    level_nonempty = np.zeros((arity, nsum), dtype=np.bool_)
-    level_ok = np.zeros(arity, dtype=np.bool_)
-    flat = np.zeros(flat_words, dtype=np.uint64)
-    suffix = np.zeros((suffix_rows, sum_words), dtype=np.uint64)
-    tmp = np.zeros((suffix_rows, sum_words), dtype=np.uint64)
-    elems = np.zeros(arity, dtype=np.int64)
-    for p in range(stem_len):
-        elems[p] = stems[0, p]
-    _prepare_levels(elems, stem_len, pos, npos, max_stoich, levels, level_nonempty, level_ok, 1)
-    first = stems[0, stem_len - 1] + 1 if stem_len > 0 else 0
-    npairs = 0
-    for a in range(first, n_active - 1):
-        npairs += n_active - 1 - a
-    pairs = np.zeros((npairs, 2), dtype=np.int64)
-    counts = np.zeros(npairs, dtype=np.int64)
-    i = 0
-    for a in range(first, n_active - 1):
-        elems[arity - 2] = a
-        _prepare_levels(elems, arity - 1, pos, npos, max_stoich, levels, level_nonempty, level_ok, arity - 1)
-        for b in range(a + 1, n_active):
-            elems[arity - 1] = b
-            _allowed_bits(
-                elems, levels, level_nonempty, level_ok, npos, neg, nneg, has_zero, en,
-                max_stoich, flat, suffix, tmp,
-            )
-            pairs[i, 0] = a
-            pairs[i, 1] = b
-            counts[i] = _count_masked(flat, coprime)
-            i += 1
-    return pairs, counts
+                out[slot] = _count_masked(flat, coprime)
+                slot += 1
 
 
 @nb.njit(nogil=True, cache=True)
@@ -425,10 +452,26 @@ def subset_allowed_flags(
     flat = np.zeros(flat_words, dtype=np.uint64)
     suffix = np.zeros((suffix_rows, sum_words), dtype=np.uint64)
     tmp = np.zeros((suffix_rows, sum_words), dtype=np.uint64)
+    qlevels = np.zeros((arity, nsum, level_words), dtype=np.uint64)
+    qnonempty = np.zeros((arity, nsum), dtype=np.bool_)
     _prepare_levels(elems, arity - 1, pos, npos, max_stoich, levels, level_nonempty, level_ok, 1)
     _allowed_bits(
-        elems, levels, level_nonempty, level_ok, npos, neg, nneg, has_zero, en,
-        max_stoich, flat, suffix, tmp,
+        elems,
+        levels,
+        level_nonempty,
+        level_ok,
+        pos,
+        npos,
+        neg,
+        nneg,
+        has_zero,
+        en,
+        max_stoich,
+        flat,
+        suffix,
+        tmp,
+        qlevels,
+        qnonempty,
     )
     total = max_stoich**arity
     out = np.zeros(total, dtype=np.bool_)

@@ -12,7 +12,13 @@ from dataclasses import dataclass, field
 
 from chemspace.core.composition import Composition
 from chemspace.core.elements import DEFAULT_OXIDATION_STATES, ElementTable, element_table, parse_system
-from chemspace.core.engine import ArityPlan, charge_tables, check_max_stoich, enumerate_subset, oxidation_assignment
+from chemspace.core.engine import (
+    ArityPlan,
+    charge_tables,
+    check_max_stoich,
+    enumerate_subset,
+    oxidation_assignment,
+)
 from chemspace.core.known import KnownEntry, KnownSet
 
 
@@ -75,9 +81,7 @@ class SystemRow:
 
 def _sorted_entries(entries: Sequence[KnownEntry]) -> tuple[KnownEntry, ...]:
     """Entries with the lowest energy above hull first (unknown energies last)."""
-    return tuple(
-        sorted(entries, key=lambda e: (e.energy_above_hull is None, e.energy_above_hull or 0.0, e.id or ""))
-    )
+    return tuple(sorted(entries, key=lambda e: (e.energy_above_hull is None, e.energy_above_hull or 0.0, e.id or "")))
 
 
 def system_rows(

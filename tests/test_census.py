@@ -6,13 +6,14 @@ import math
 import threading
 
 import pytest
-from smact_reference import smact_allowed
 
 from chemspace.core.census import CensusSettings, run_census
 from chemspace.core.composition import Composition, parse_formula
 from chemspace.core.errors import InputError
 from chemspace.core.known import KnownEntry, KnownSet
 from chemspace.core.system import system_rows
+
+from smact_reference import smact_allowed
 
 
 @pytest.fixture(scope="module")
@@ -123,7 +124,7 @@ def test_progress_is_monotonic_and_cancel_keeps_partial_counts() -> None:
     seen: list[tuple[int, int]] = []
     cancel = threading.Event()
 
-    def on_progress(c) -> None:  # noqa: ANN001
+    def on_progress(c) -> None:
         seen.append((c.done, c.allowed))
         if len(seen) == 4:
             cancel.set()
@@ -133,7 +134,6 @@ def test_progress_is_monotonic_and_cancel_keeps_partial_counts() -> None:
     assert result.cancelled and not c.complete
     assert 0 < c.allowed < 2_909_434_982 and c.done < c.unique
     assert seen == sorted(seen)
-    assert all(comp not in {} for comp in c.samples["allowed"])
     for comp in c.samples["allowed"][:5]:
         assert comp in smact_allowed(comp.symbols)
 

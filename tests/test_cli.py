@@ -78,7 +78,7 @@ def test_bad_input_is_one_line_without_traceback(args: list[str], fragment: str)
     assert "Traceback" not in proc.stderr
 
 
-def test_unreadable_oxidation_file(tmp_path) -> None:  # noqa: ANN001
+def test_unreadable_oxidation_file(tmp_path) -> None:
     bad = tmp_path / "ox.txt"
     bad.write_bytes(b"\xff\xfe\x00garbage")
     result = runner.invoke(app, ["census", "--arity", "2", "--oxidation-states", str(bad)])

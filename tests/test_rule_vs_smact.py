@@ -7,11 +7,12 @@ import random
 from collections.abc import Sequence
 
 import pytest
-from smact_reference import smact_allowed
 
 from chemspace.core.composition import Composition
 from chemspace.core.elements import all_symbols, element_table, load_oxidation_states
 from chemspace.core.engine import ArityPlan, charge_tables, enumerate_subset, oxidation_assignment
+
+from smact_reference import smact_allowed
 
 SETS = ("smact14", "icsd24")
 
@@ -85,7 +86,7 @@ def test_zero_oxidation_states_match_smact() -> None:
         assert ours(plans[len(s)], s) == smact_allowed(s, "wiki"), s
 
 
-def test_custom_oxidation_state_file(tmp_path) -> None:  # noqa: ANN001
+def test_custom_oxidation_state_file(tmp_path) -> None:
     """A file in smact's format is read by smact's own reader and judged like smact_filter does."""
     path = tmp_path / "ox.txt"
     path.write_text("# custom\nLi +1\nFe +2 +3\nO -2\nS -2 +4 +6\n")
@@ -98,9 +99,9 @@ def test_custom_oxidation_state_file(tmp_path) -> None:  # noqa: ANN001
 
 def test_assignment_is_one_smact_reports() -> None:
     """The oxidation states shown for a composition are a species combination smact_filter lists."""
-    from smact_reference import _element
-
     from smact.screening import smact_filter
+
+    from smact_reference import _element
 
     table = element_table("smact14")
     for symbols in [("Zn", "O"), ("Li", "Zn", "O"), ("Li", "Zn", "Sn", "O")]:

@@ -6,12 +6,13 @@ import csv
 
 import pyarrow.parquet as pq
 import pytest
-from smact_reference import smact_allowed
 
 from chemspace.core.composition import parse_formula
 from chemspace.core.errors import InputError
 from chemspace.core.export import ExportSpec, write_export
 from chemspace.core.system import system_rows
+
+from smact_reference import smact_allowed
 
 
 def test_li_zn_sn_o_rows() -> None:
@@ -34,12 +35,17 @@ def _z(symbol: str) -> int:
 
 
 def test_system_rejects_bad_input() -> None:
-    for bad, msg in [("Li-Zn-Xx", "'Xx'"), ("Li-Li-O", "repeated"), ("Li", "at least two"), ("H-He-Li-Be-B-C-N", "at most 6")]:
+    for bad, msg in [
+        ("Li-Zn-Xx", "'Xx'"),
+        ("Li-Li-O", "repeated"),
+        ("Li", "at least two"),
+        ("H-He-Li-Be-B-C-N", "at most 6"),
+    ]:
         with pytest.raises(InputError, match=msg):
             system_rows(bad)
 
 
-def test_binary_csv_export_has_every_composition(tmp_path) -> None:  # noqa: ANN001
+def test_binary_csv_export_has_every_composition(tmp_path) -> None:
     out = tmp_path / "binary.csv"
     written = write_export(ExportSpec(arity=2), out)
     assert written == 225_879
@@ -57,7 +63,7 @@ def test_binary_csv_export_has_every_composition(tmp_path) -> None:  # noqa: ANN
     assert not list(tmp_path.glob("*.part"))
 
 
-def test_allowed_only_parquet_export(tmp_path) -> None:  # noqa: ANN001
+def test_allowed_only_parquet_export(tmp_path) -> None:
     out = tmp_path / "lzso.parquet"
     spec = ExportSpec(arity=4, allowed_only=True, pool=("Li", "Zn", "Sn", "O"))
     written = write_export(spec, out)
@@ -69,7 +75,7 @@ def test_allowed_only_parquet_export(tmp_path) -> None:  # noqa: ANN001
     assert formulas == expected
 
 
-def test_interrupted_export_leaves_no_file(tmp_path) -> None:  # noqa: ANN001
+def test_interrupted_export_leaves_no_file(tmp_path) -> None:
     import threading
 
     from chemspace.core.errors import CancelledError

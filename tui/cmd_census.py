@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -63,10 +64,13 @@ def census_command(
     samples: SamplesOpt = 3000,
     seed: SeedOpt = 42,
     known: KnownOpt = None,
-    json_out: bool = typer.Option(False, "--json", help="Print one JSON object on stdout instead of the table."),
-    element_label: str = typer.Option(
-        "allowed", "--element-counts", help="Which per-element counts go in the JSON: allowed, unique, a category."
-    ),
+    json_out: Annotated[
+        bool, typer.Option("--json", help="Print one JSON object on stdout instead of the table.")
+    ] = False,
+    element_label: Annotated[
+        str,
+        typer.Option("--element-counts", help="Which per-element counts go in the JSON: allowed, unique, a category."),
+    ] = "allowed",
 ) -> None:
     """Count every reduced composition and how many pass SMACT's filters (Table 2)."""
     settings = settings_from_options(arity, max_stoich, oxidation_states, samples, seed)

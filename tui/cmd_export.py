@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
@@ -19,9 +20,11 @@ CSV_ROW_LIMIT = 200_000_000
 
 @guarded
 def export_command(
-    arity: int = typer.Option(..., "--arity", "-a", help="Number of elements (2..6)."),
-    out: Path = typer.Option(..., "--out", "-o", help="FILE.csv or FILE.parquet"),
-    allowed_only: bool = typer.Option(False, "--allowed-only", help="Only compositions that pass the filters."),
+    arity: Annotated[int, typer.Option("--arity", "-a", help="Number of elements (2..6).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="FILE.csv or FILE.parquet")],
+    allowed_only: Annotated[
+        bool, typer.Option("--allowed-only", help="Only compositions that pass the filters.")
+    ] = False,
     max_stoich: MaxStoichOpt = 8,
     oxidation_states: OxStatesOpt = "smact14",
     known: KnownOpt = None,
@@ -33,19 +36,22 @@ def export_command(
     known_set = load_known(known)
     allowed_total = None
     if allowed_only:
-        census = run_census(CensusSettings(arities=(arity,), max_stoich=max_stoich,
-                                           oxidation_states=oxidation_states, samples=0))
+        census = run_census(
+            CensusSettings(arities=(arity,), max_stoich=max_stoich, oxidation_states=oxidation_states, samples=0)
+        )
         allowed_total = census.arities[arity].allowed
     total = total_rows(spec, allowed_total)
     if fmt == "csv" and total > CSV_ROW_LIMIT:
-        raise InputError(
-            f"{total:,} rows is too many for CSV; write .parquet, or add --allowed-only"
-        )
+        raise InputError(f"{total:,} rows is too many for CSV; write .parquet, or add --allowed-only")
     cancel = threading.Event()
     with Progress(
-        TextColumn(f"export {out.name}"), BarColumn(), TaskProgressColumn(),
-        TextColumn("{task.completed:,.0f}/{task.total:,.0f} rows"), TimeRemainingColumn(),
-        console=err_console, disable=not err_console.is_terminal,
+        TextColumn(f"export {out.name}"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TextColumn("{task.completed:,.0f}/{task.total:,.0f} rows"),
+        TimeRemainingColumn(),
+        console=err_console,
+        disable=not err_console.is_terminal,
     ) as progress:
         task = progress.add_task("export", total=total)
         try:

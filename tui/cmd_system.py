@@ -6,6 +6,7 @@ import csv
 import io
 import json
 from enum import Enum
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -80,15 +81,16 @@ def rows_csv(rows: list[SystemRow]) -> str:
 
 @guarded
 def system_command(
-    system: str = typer.Argument(..., help="Chemical system, e.g. Li-Zn-Sn-O (2 to 6 elements)."),
+    system: Annotated[str, typer.Argument(help="Chemical system, e.g. Li-Zn-Sn-O (2 to 6 elements).")],
     known: KnownOpt = None,
     max_stoich: MaxStoichOpt = 8,
     oxidation_states: OxStatesOpt = "smact14",
-    fmt: OutputFormat = typer.Option(OutputFormat.table, "--format", "-f", help="table, csv or json."),
-    only: str | None = typer.Option(
-        None, "--only", help="Keep one label: allowed, forbidden, standard, missing, interesting, unlikely."
-    ),
-    arity: str | None = typer.Option(None, "--arity", "-a", help="Keep these arities, e.g. 3 or 2,3."),
+    fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="table, csv or json.")] = OutputFormat.table,
+    only: Annotated[
+        str | None,
+        typer.Option("--only", help="Keep one label: allowed, forbidden, standard, missing, interesting, unlikely."),
+    ] = None,
+    arity: Annotated[str | None, typer.Option("--arity", "-a", help="Keep these arities, e.g. 3 or 2,3.")] = None,
 ) -> None:
     """List every composition over every subset of 2..n of the elements, with its labels."""
     known_set = load_known(known)
