@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -349,16 +349,11 @@ def _element_subsets(plan: ArityPlan, block: np.ndarray) -> np.ndarray:
     return out
 
 
-def _stem_key(plan: ArityPlan, elems: Sequence[int]) -> tuple[int, ...]:
-    return tuple(sorted(elems))[: plan.arity - 2]
-
-
 def _label_known(table: ElementTable, plan: ArityPlan, known: KnownSet) -> _KnownLabels:
     """Label the known compositions of this arity and place each on its stem."""
     from chemspace.core.engine import oxidation_assignment
 
     n_pool = len(table)
-    stem_index = {tuple(int(x) for x in s): i for i, s in enumerate(plan.stems)}
     stem_standard = np.zeros(len(plan.stems), dtype=np.int64)
     stem_interesting = np.zeros(len(plan.stems), dtype=np.int64)
     allowed: list[Composition] = []
@@ -382,7 +377,7 @@ def _label_known(table: ElementTable, plan: ArityPlan, known: KnownSet) -> _Know
             upfront += 1
             el_upfront[pool_idx] += 1
             continue
-        stem = stem_index[_stem_key(plan, [index[s] for s in comp.symbols])]
+        stem = plan.stem_rank([index[s] for s in comp.symbols])
         if oxidation_assignment(table, comp) is not None:
             allowed.append(comp)
             stem_standard[stem] += 1

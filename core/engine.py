@@ -210,11 +210,23 @@ class ArityPlan:
             subset_out[start : start + len(counts)] = counts  # blocks are contiguous stem ranges
         return stem_allowed, per_element.astype(np.int64), counts
 
-    def completions(self, stem_idx: int) -> np.ndarray:
-        """The (a, b) element pairs completing stem ``stem_idx``, in the kernels' order."""
+    def stem_rank(self, elems: Sequence[int]) -> int:
+        """Row in ``stems`` of the stem of an EN-ordered subset (lexicographic combination rank)."""
+        stem = sorted(elems)[: self.arity - 2]
+        n, k = self.n_active - 2, self.arity - 2
+        # complementary combinatorial number system: rank = C(n,k) - 1 - sum C(n-1-c_i, k-i)
+        return math.comb(n, k) - 1 - sum(math.comb(n - 1 - c, k - i) for i, c in enumerate(stem))
+
+    def completion(self, stem_idx: int, j: int) -> np.ndarray:
+        """The ``j``-th (a, b) pair completing stem ``stem_idx``, in the kernels' (lexicographic) order."""
         stem = self.stems[stem_idx]
         first = int(stem[-1]) + 1 if stem.size else 0
-        return np.array(list(itertools.combinations(range(first, self.n_active), 2)), dtype=np.int64).reshape(-1, 2)
+        rows = self.n_active - 1 - np.arange(first, self.n_active - 1)  # pairs starting at each a
+        ends = np.cumsum(rows)
+        i = int(np.searchsorted(ends, j, side="right"))
+        a = first + i
+        b = a + 1 + j - (int(ends[i - 1]) if i else 0)
+        return np.array([a, b], dtype=np.int64)
 
     def chunks_adaptive(self, target: Callable[[], int]) -> Iterator[np.ndarray]:
         """Consecutive stem index ranges, each holding about ``target()`` subsets (asked per chunk)."""
@@ -340,24 +352,24 @@ class Sampler:
         for stem_idx in np.unique(stem_of):
             stem = self.plan.stems[stem_idx]
             base = int(cum[stem_idx - 1]) if stem_idx else 0
-            pairs, counts = self._stem_subsets(int(stem_idx))
+            counts = self._stem_counts(int(stem_idx))
             if not allowed:
                 counts = self._cp - counts
             sub_cum = np.cumsum(counts)
             for r in ranks[stem_of == stem_idx] - base:
                 j = int(np.searchsorted(sub_cum, r, side="right"))
                 within = int(r - (sub_cum[j - 1] if j else 0))
-                elems = np.concatenate([stem, pairs[j]]).astype(np.int64)
+                elems = np.concatenate([stem, self.plan.completion(int(stem_idx), j)]).astype(np.int64)
                 out.append(self.composition_at(elems, within, allowed))
         return out
 
-    def _stem_subsets(self, stem_idx: int) -> tuple[np.ndarray, np.ndarray]:
-        """Completions of a stem with their allowed counts, stored or recounted."""
+    def _stem_counts(self, stem_idx: int) -> np.ndarray:
+        """Allowed count of each subset of a stem (kernel order), stored or recounted."""
         if self.subset_counts.size:
             off = int(self.plan.stem_offsets[stem_idx])
             width = int(self.plan.stem_weights[stem_idx])
-            return self.plan.completions(stem_idx), self.subset_counts[off : off + width].astype(np.int64)
-        return self.plan.completions(stem_idx), self.plan.count(np.array([stem_idx]))[2]
+            return self.subset_counts[off : off + width].astype(np.int64)
+        return self.plan.count(np.array([stem_idx]))[2]
 
     def composition_at(self, elems: np.ndarray, rank: int, allowed: bool) -> Composition:
         """The ``rank``-th composition with the given label over the EN-ordered subset ``elems``."""

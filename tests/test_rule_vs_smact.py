@@ -114,3 +114,42 @@ def test_assignment_is_one_smact_reports() -> None:
             states = oxidation_assignment(table, comp)
             assert states is not None
             assert tuple(states[s] for s in comp.symbols) in options
+
+
+@pytest.mark.parametrize("max_stoich", [3, 5, 12])
+def test_other_stoichiometry_limits(max_stoich: int) -> None:
+    """Limits other than 8 take the kernels' general path: still identical to smact_filter(threshold=...)."""
+    tables = charge_tables(element_table("smact14"))
+    sets = _random_sets(2, 30, seed=max_stoich) + _random_sets(3, 20, seed=100 + max_stoich)
+    sets += [("Li", "Zn", "O"), ("Fe", "S", "O"), ("C", "N", "O")]
+    plans = {n: ArityPlan(n, max_stoich, tables) for n in (2, 3)}
+    for s in sets:
+        assert ours(plans[len(s)], s) == smact_allowed(s, "smact14", max_stoich), s
+
+
+@pytest.mark.parametrize("arity", [5, 6])
+def test_five_and_six_elements_against_exhaustive_search(arity: int) -> None:
+    """Beyond the paper: each flag of a 5- or 6-element subset equals an exhaustive search over every
+    oxidation-state choice (smact's own rule, itertools order; checked against smact for n <= 4 above)."""
+    import numpy as np
+
+    from chemspace.core import kernels
+    from chemspace.core.engine import subset_flags
+
+    table = element_table("smact14")
+    tables = charge_tables(table)
+    plan = ArityPlan(arity, 8, tables)
+    rng = np.random.default_rng(arity)
+    tuples = kernels.weight_tuples(arity, 8)
+    for symbols in _random_sets(arity, 3, seed=arity, amphoteric_share=0.67):
+        order = sorted(symbols, key=tables.index.__getitem__)
+        flags = subset_flags(plan, np.array([tables.index[s] for s in order]))
+        picks = np.concatenate(
+            [
+                rng.choice(np.flatnonzero(flags), size=min(100, int(flags.sum())), replace=False),
+                rng.choice(np.flatnonzero(~flags), size=100, replace=False),
+            ]
+        )
+        for i in picks:
+            comp = Composition.from_counts(dict(zip(order, map(int, tuples[i]))))  # the rule is scale-free
+            assert flags[i] == (oxidation_assignment(table, comp) is not None), comp.formula
