@@ -72,6 +72,11 @@ class ChargeTables:
         """Symbol -> kernel index."""
         return {s: i for i, s in enumerate(self.symbols)}
 
+    @property
+    def kernel_tables(self) -> tuple[np.ndarray, ...]:
+        """(pos, npos, neg, nneg, has_zero, en): the tuple every kernel takes."""
+        return (self.pos, self.npos, self.neg, self.nneg, self.has_zero, self.en)
+
 
 def charge_tables(table: ElementTable) -> ChargeTables:
     """Kernel tables for the elements of ``table`` that can ever pass (states and a Pauling value)."""
@@ -186,13 +191,7 @@ class ArityPlan:
                 task_offset,
                 _group_starts(widths, 8 * nb.get_num_threads()),
                 n,
-                self.arity,
-                t.pos,
-                t.npos,
-                t.neg,
-                t.nneg,
-                t.has_zero,
-                t.en,
+                t.kernel_tables,
                 self.max_stoich,
                 self.nsum,
                 self.coprime,
@@ -384,15 +383,7 @@ def subset_flags(plan: ArityPlan, elems: np.ndarray) -> np.ndarray:
     """Allowed flag per weight tuple (bit-index order) for one EN-ordered subset."""
     t = plan.tables
     return kernels.subset_allowed_flags(
-        np.ascontiguousarray(elems, dtype=np.int64),
-        t.pos,
-        t.npos,
-        t.neg,
-        t.nneg,
-        t.has_zero,
-        t.en,
-        plan.max_stoich,
-        plan.nsum,
+        np.ascontiguousarray(elems, dtype=np.int64), t.kernel_tables, plan.max_stoich, plan.nsum
     )
 
 

@@ -209,28 +209,15 @@ def _single_cation_split(
 
 
 @nb.njit(nogil=True, cache=True)
-def _allowed_bits(
-    elems: np.ndarray,
-    levels: np.ndarray,
-    level_nonempty: np.ndarray,
-    level_ok: np.ndarray,
-    pos: np.ndarray,
-    pos_count: np.ndarray,
-    neg: np.ndarray,
-    nneg: np.ndarray,
-    has_zero: np.ndarray,
-    en: np.ndarray,
-    max_stoich: int,
-    flat: np.ndarray,
-    suffix: np.ndarray,
-    tmp: np.ndarray,
-    qlevels: np.ndarray,
-    qnonempty: np.ndarray,
-) -> None:
-    """Fill ``flat`` with the allowed weight tuples of subset ``elems`` (EN-ordered, all able to pass).
+def _allowed_bits(elems: np.ndarray, tables: tuple, max_stoich: int, scratch: tuple) -> None:
+    """Fill the scratch ``flat`` bitset with the allowed weight tuples of subset ``elems``.
 
-    ``levels[k]`` must hold the prefix sum-sets of ``elems[:k]`` for every ``k`` with ``level_ok[k]``.
+    ``elems`` are EN-ordered indices of elements that can pass; ``tables`` is
+    :func:`kernel_tables`' tuple; the scratch ``levels[k]`` must hold the prefix sum-sets of
+    ``elems[:k]`` for every ``k`` with ``level_ok[k]`` (see :func:`_prepare_levels`).
     """
+    pos, pos_count, neg, nneg, has_zero, en = tables
+    levels, level_nonempty, level_ok, flat, suffix, tmp, qlevels, qnonempty = scratch
     n = elems.shape[0]
     nsum = levels.shape[1]
     flat[:] = 0
@@ -335,13 +322,26 @@ def _prepare_levels(
         bits *= max_stoich
 
 
-def scratch_shapes(arity: int, max_stoich: int, nsum: int) -> tuple[tuple[int, ...], ...]:
-    """Shapes of the scratch arrays one subset evaluation needs (levels, flat, suffix)."""
+@nb.njit(nogil=True, cache=True)
+def _new_scratch(arity: int, max_stoich: int, nsum: int) -> tuple:
+    """Working arrays for evaluating subsets of ``arity`` elements (allocate once, reuse per subset).
+
+    Returns (levels, level_nonempty, level_ok, flat, suffix, tmp, qlevels, qnonempty).
+    """
     level_words = (max_stoich ** (arity - 1) + 63) // 64
     flat_words = (max_stoich**arity + 63) // 64 + 1
     sum_words = (nsum + 63) // 64
     suffix_rows = max_stoich ** (arity - 1)
-    return (arity, nsum, level_words), (flat_words,), (suffix_rows, sum_words)
+    return (
+        np.zeros((arity, nsum, level_words), dtype=np.uint64),
+        np.zeros((arity, nsum), dtype=np.bool_),
+        np.zeros(arity, dtype=np.bool_),
+        np.zeros(flat_words, dtype=np.uint64),
+        np.zeros((suffix_rows, sum_words), dtype=np.uint64),
+        np.zeros((suffix_rows, sum_words), dtype=np.uint64),
+        np.zeros((arity, nsum, level_words), dtype=np.uint64),
+        np.zeros((arity, nsum), dtype=np.bool_),
+    )
 
 
 @nb.njit(nogil=True, cache=True, parallel=True)
@@ -352,13 +352,7 @@ def count_tasks(
     task_offset: np.ndarray,
     group_start: np.ndarray,
     n_active: int,
-    arity: int,
-    pos: np.ndarray,
-    npos: np.ndarray,
-    neg: np.ndarray,
-    nneg: np.ndarray,
-    has_zero: np.ndarray,
-    en: np.ndarray,
+    tables: tuple,
     max_stoich: int,
     nsum: int,
     coprime: np.ndarray,
@@ -376,103 +370,40 @@ def count_tasks(
     task_stem, task_a : per task, its stem row and its second-to-last element.
     task_offset : where each task's counts start in ``out`` (one slot per ``b``, increasing).
     group_start : (G + 1,) task index where each group starts, then the task count.
+    tables : the element tables from :func:`kernel_tables`.
     out : per-subset allowed counts, written in place.
     """
-    level_words = (max_stoich ** (arity - 1) + 63) // 64
-    flat_words = (max_stoich**arity + 63) // 64 + 1
-    sum_words = (nsum + 63) // 64
-    suffix_rows = max_stoich ** (arity - 1)
-    stem_len = arity - 2
+    arity = stems.shape[1] + 2
+    pos, npos = tables[0], tables[1]
     for g in nb.prange(group_start.shape[0] - 1):
-        levels = np.zeros((arity, nsum, level_words), dtype=np.uint64)
-        level_nonempty = np.zeros((arity, nsum), dtype=np.bool_)
-        level_ok = np.zeros(arity, dtype=np.bool_)
-        flat = np.zeros(flat_words, dtype=np.uint64)
-        suffix = np.zeros((suffix_rows, sum_words), dtype=np.uint64)
-        tmp = np.zeros((suffix_rows, sum_words), dtype=np.uint64)
-        qlevels = np.zeros((arity, nsum, level_words), dtype=np.uint64)
-        qnonempty = np.zeros((arity, nsum), dtype=np.bool_)
+        scratch = _new_scratch(arity, max_stoich, nsum)
+        levels, level_nonempty, level_ok, flat = scratch[0], scratch[1], scratch[2], scratch[3]
         elems = np.zeros(arity, dtype=np.int64)
         current = -1
         for t in range(group_start[g], group_start[g + 1]):
             if task_stem[t] != current:
                 current = task_stem[t]
-                for p in range(stem_len):
-                    elems[p] = stems[current, p]
-                _prepare_levels(elems, stem_len, pos, npos, max_stoich, levels, level_nonempty, level_ok, 1)
+                elems[: arity - 2] = stems[current]
+                _prepare_levels(elems, arity - 2, pos, npos, max_stoich, levels, level_nonempty, level_ok, 1)
             a = task_a[t]
             elems[arity - 2] = a
             _prepare_levels(elems, arity - 1, pos, npos, max_stoich, levels, level_nonempty, level_ok, arity - 1)
             slot = task_offset[t]
             for b in range(a + 1, n_active):
                 elems[arity - 1] = b
-                _allowed_bits(
-                    elems,
-                    levels,
-                    level_nonempty,
-                    level_ok,
-                    pos,
-                    npos,
-                    neg,
-                    nneg,
-                    has_zero,
-                    en,
-                    max_stoich,
-                    flat,
-                    suffix,
-                    tmp,
-                    qlevels,
-                    qnonempty,
-                )
+                _allowed_bits(elems, tables, max_stoich, scratch)
                 out[slot] = _count_masked(flat, coprime)
                 slot += 1
 
 
 @nb.njit(nogil=True, cache=True)
-def subset_allowed_flags(
-    elems: np.ndarray,
-    pos: np.ndarray,
-    npos: np.ndarray,
-    neg: np.ndarray,
-    nneg: np.ndarray,
-    has_zero: np.ndarray,
-    en: np.ndarray,
-    max_stoich: int,
-    nsum: int,
-) -> np.ndarray:
+def subset_allowed_flags(elems: np.ndarray, tables: tuple, max_stoich: int, nsum: int) -> np.ndarray:
     """Allowed flag for every weight tuple of one EN-ordered subset, as a bool array of ``M**n``."""
     arity = elems.shape[0]
-    level_words = (max_stoich ** (arity - 1) + 63) // 64
-    flat_words = (max_stoich**arity + 63) // 64 + 1
-    sum_words = (nsum + 63) // 64
-    suffix_rows = max_stoich ** (arity - 1)
-    levels = np.zeros((arity, nsum, level_words), dtype=np.uint64)
-    level_nonempty = np.zeros((arity, nsum), dtype=np.bool_)
-    level_ok = np.zeros(arity, dtype=np.bool_)
-    flat = np.zeros(flat_words, dtype=np.uint64)
-    suffix = np.zeros((suffix_rows, sum_words), dtype=np.uint64)
-    tmp = np.zeros((suffix_rows, sum_words), dtype=np.uint64)
-    qlevels = np.zeros((arity, nsum, level_words), dtype=np.uint64)
-    qnonempty = np.zeros((arity, nsum), dtype=np.bool_)
-    _prepare_levels(elems, arity - 1, pos, npos, max_stoich, levels, level_nonempty, level_ok, 1)
-    _allowed_bits(
-        elems,
-        levels,
-        level_nonempty,
-        level_ok,
-        pos,
-        npos,
-        neg,
-        nneg,
-        has_zero,
-        en,
-        max_stoich,
-        flat,
-        suffix,
-        tmp,
-        qlevels,
-        qnonempty,
-    )
+    scratch = _new_scratch(arity, max_stoich, nsum)
+    levels, level_nonempty, level_ok, flat = scratch[0], scratch[1], scratch[2], scratch[3]
+    _prepare_levels(elems, arity - 1, tables[0], tables[1], max_stoich, levels, level_nonempty, level_ok, 1)
+    _allowed_bits(elems, tables, max_stoich, scratch)
     total = max_stoich**arity
     out = np.zeros(total, dtype=np.bool_)
     for i in range(total):
