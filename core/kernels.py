@@ -257,9 +257,18 @@ def _allowed_bits(elems: np.ndarray, tables: tuple, max_stoich: int, scratch: tu
         for p in range(k):
             reach += max_stoich * pos[elems[p], pos_count[elems[p]] - 1]
         limit = min(nsum, reach + 1)
-        nrows = _suffix_sums(elems, k, neg, nneg, max_stoich, limit, suffix, tmp)
         lvl = levels[k]
         ne = level_nonempty[k]
+        if k == n - 1:  # one anion, the common case: its sums are just w * a
+            last = elems[n - 1]
+            for w in range(1, max_stoich + 1):
+                off = (w - 1) * prefix_bits
+                for ai in range(nneg[last]):
+                    s = w * neg[last, ai]
+                    if s < limit and ne[s]:
+                        _or_bits(flat, off, lvl[s], prefix_bits)
+            continue
+        nrows = _suffix_sums(elems, k, neg, nneg, max_stoich, limit, suffix, tmp)
         sw = (limit + 63) >> 6
         for r in range(nrows):
             off = r * prefix_bits
