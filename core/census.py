@@ -27,7 +27,7 @@ from chemspace.core.elements import (
     element_table,
     validate_oxidation_states,
 )
-from chemspace.core.engine import ArityPlan, Sampler, charge_tables, check_arity, check_max_stoich
+from chemspace.core.engine import ArityPlan, Sampler, batch_allowed, charge_tables, check_arity, check_max_stoich
 from chemspace.core.errors import InputError
 from chemspace.core.known import KnownSet
 
@@ -201,17 +201,22 @@ ProgressCallback = Callable[[ArityCensus], None]
 
 @dataclass
 class _KnownLabels:
-    """Known compositions of one arity inside the census space, labelled and placed on stems."""
+    """Known compositions of one arity inside the census space, labelled and placed on stems.
 
-    allowed: list[Composition]
-    forbidden: list[Composition]
-    stem_standard: np.ndarray
-    stem_interesting: np.ndarray
-    upfront_interesting: int  # known compositions over elements that can never pass
-    element_standard_by_stem: list[tuple[int, np.ndarray]]
-    element_interesting_by_stem: list[tuple[int, np.ndarray]]
-    element_interesting_upfront: np.ndarray
+    Row ``i`` of the arrays describes ``comps[i]``: its pool element indices, whether it is allowed,
+    and the stem it lives on (-1 for compositions over elements that can never pass, which are
+    forbidden and counted before the first chunk).
+    """
+
+    comps: list[Composition]
+    pool_idx: np.ndarray
+    allowed: np.ndarray
+    stem_of: np.ndarray
     outside: dict[str, int]
+
+    @property
+    def upfront(self) -> np.ndarray:
+        return self.stem_of < 0
 
 
 def run_census(
@@ -272,12 +277,11 @@ def _run_arity(
     census.element_done[active_pool] -= math.comb(n_act - 1, arity - 1) * cp
     labels = _label_known(table, plan, known) if known is not None else None
     if labels is not None:
-        census.known = len(labels.allowed) + len(labels.forbidden)
-        census.standard = 0
-        census.interesting = labels.upfront_interesting
+        census.known = len(labels.comps)
         census.element_standard = np.zeros(n_pool, dtype=np.int64)
-        census.element_interesting = labels.element_interesting_upfront.copy()
+        census.element_interesting = np.zeros(n_pool, dtype=np.int64)
         census.known_outside = labels.outside
+        _fold_known(census, labels, None)
     if on_progress:
         on_progress(census)
 
@@ -300,7 +304,7 @@ def _run_arity(
         census.done += int(plan.stem_weights[block].sum()) * cp
         census.element_done[active_pool] += _element_subsets(plan, block) * cp
         if labels is not None:
-            _fold_known(census, labels, block, active_pool)
+            _fold_known(census, labels, block)
         census.elapsed = time.perf_counter() - t0
         if on_progress:
             on_progress(census)
@@ -350,60 +354,37 @@ def _element_subsets(plan: ArityPlan, block: np.ndarray) -> np.ndarray:
 
 
 def _label_known(table: ElementTable, plan: ArityPlan, known: KnownSet) -> _KnownLabels:
-    """Label the known compositions of this arity and place each on its stem."""
-    from chemspace.core.engine import oxidation_assignment
-
-    n_pool = len(table)
-    stem_standard = np.zeros(len(plan.stems), dtype=np.int64)
-    stem_interesting = np.zeros(len(plan.stems), dtype=np.int64)
-    allowed: list[Composition] = []
-    forbidden: list[Composition] = []
-    std_by_stem: list[tuple[int, np.ndarray]] = []
-    int_by_stem: list[tuple[int, np.ndarray]] = []
-    upfront = 0
-    el_upfront = np.zeros(n_pool, dtype=np.int64)
-    outside: dict[str, int] = {}
+    """Label the known compositions of this arity in one batch and place each on its stem."""
     pool = set(table.symbols)
-    index = plan.tables.index
-    for comp in known.compositions(plan.arity):
-        if not set(comp.symbols) <= pool:
-            continue  # another part of the periodic table: not in this census at all
-        if comp.max_count > plan.max_stoich:
-            outside["coefficient above max stoichiometry"] = outside.get("coefficient above max stoichiometry", 0) + 1
-            continue
-        pool_idx = np.array([table.index(s) for s in comp.symbols], dtype=np.int64)
-        if not all(s in index for s in comp.symbols):
-            forbidden.append(comp)
-            upfront += 1
-            el_upfront[pool_idx] += 1
-            continue
-        stem = plan.stem_rank([index[s] for s in comp.symbols])
-        if oxidation_assignment(table, comp) is not None:
-            allowed.append(comp)
-            stem_standard[stem] += 1
-            std_by_stem.append((stem, pool_idx))
-        else:
-            forbidden.append(comp)
-            stem_interesting[stem] += 1
-            int_by_stem.append((stem, pool_idx))
-    return _KnownLabels(
-        allowed, forbidden, stem_standard, stem_interesting, upfront, std_by_stem, int_by_stem, el_upfront, outside
-    )
+    inside = [c for c in known.compositions(plan.arity) if set(c.symbols) <= pool]  # others: not this census
+    comps = [c for c in inside if c.max_count <= plan.max_stoich]
+    outside = {"coefficient above max stoichiometry": len(inside) - len(comps)} if len(comps) < len(inside) else {}
+    where = {s: i for i, s in enumerate(table.symbols)}
+    pool_idx = np.array([[where[s] for s in c.symbols] for c in comps], dtype=np.int64).reshape(-1, plan.arity)
+    counts = np.array([c.counts for c in comps], dtype=np.int64).reshape(-1, plan.arity)
+    allowed = batch_allowed(table, pool_idx, counts)
+    kernel_of_pool = np.full(len(table), -1, dtype=np.int64)
+    for s, i in plan.tables.index.items():
+        kernel_of_pool[where[s]] = i
+    kernel_idx = kernel_of_pool[pool_idx]
+    active = (kernel_idx >= 0).all(axis=1)
+    stem_of = np.full(len(comps), -1, dtype=np.int64)
+    if active.any():
+        stem_of[active] = plan.stem_ranks(kernel_idx[active])
+    return _KnownLabels(comps, pool_idx, allowed, stem_of, outside)
 
 
-def _fold_known(census: ArityCensus, labels: _KnownLabels, block: np.ndarray, active_pool: np.ndarray) -> None:
-    """Add the known compositions that live on this block's stems to the running counts."""
+def _fold_known(census: ArityCensus, labels: _KnownLabels, block: np.ndarray | None) -> None:
+    """Add the known compositions on this block's stems (``None``: the up-front ones) to the counts."""
     assert census.element_standard is not None and census.element_interesting is not None
-    census.standard = (census.standard or 0) + int(labels.stem_standard[block].sum())
-    census.interesting = (census.interesting or 0) + int(labels.stem_interesting[block].sum())
-    in_block = np.zeros(len(labels.stem_standard), dtype=np.bool_)
-    in_block[block] = True
-    for stem, idx in labels.element_standard_by_stem:
-        if in_block[stem]:
-            census.element_standard[idx] += 1
-    for stem, idx in labels.element_interesting_by_stem:
-        if in_block[stem]:
-            census.element_interesting[idx] += 1
+    # blocks are contiguous stem ranges
+    here = labels.upfront if block is None else (labels.stem_of >= block[0]) & (labels.stem_of <= block[-1])
+    std = here & labels.allowed
+    intr = here & ~labels.allowed
+    census.standard = (census.standard or 0) + int(std.sum())
+    census.interesting = (census.interesting or 0) + int(intr.sum())
+    np.add.at(census.element_standard, labels.pool_idx[std].ravel(), 1)
+    np.add.at(census.element_interesting, labels.pool_idx[intr].ravel(), 1)
 
 
 def _draw_samples(
@@ -425,18 +406,36 @@ def _draw_samples(
     }
     if labels is None:
         return samples
-    known_allowed = set(labels.allowed)
-    known_forbidden = set(labels.forbidden)
-    samples["standard"] = _choose(labels.allowed, k, rng)
-    samples["interesting"] = _choose(labels.forbidden, k, rng)
-    # unknown = label minus known: over-draw by the known count, drop known, keep a uniform k
-    samples["missing"] = _choose(
-        [c for c in sampler.sample(k + len(known_allowed), True, rng) if c not in known_allowed], k, rng
-    )
-    samples["unlikely"] = _choose(
-        [c for c in sampler.sample(k + len(known_forbidden), False, rng) if c not in known_forbidden], k, rng
-    )
+    done = labels.upfront | processed[np.maximum(labels.stem_of, 0)]
+    allowed_comps = [c for c, ok, d in zip(labels.comps, labels.allowed, done) if ok and d]
+    forbidden_comps = [c for c, ok, d in zip(labels.comps, labels.allowed, done) if not ok and d]
+    known_allowed = set(allowed_comps)
+    known_forbidden = set(forbidden_comps)
+    samples["standard"] = _choose(allowed_comps, k, rng)
+    samples["interesting"] = _choose(forbidden_comps, k, rng)
+    samples["missing"] = _sample_unknown(sampler, True, known_allowed, k, rng)
+    samples["unlikely"] = _sample_unknown(sampler, False, known_forbidden, k, rng)
     return samples
+
+
+def _sample_unknown(
+    sampler: Sampler, allowed: bool, known: set[Composition], k: int, rng: np.random.Generator
+) -> list[Composition]:
+    """``k`` compositions drawn uniformly from a label minus its known members.
+
+    A uniform draw from the label, less the known ones, then a uniform ``k`` of what remains, is
+    uniform over the unknown ones; the draw is sized by the known fraction and doubled if short.
+    """
+    total = sampler.population(allowed)
+    unknown = total - len(known)
+    if unknown <= 0:
+        return []
+    draw_size = min(total, math.ceil(1.05 * k * total / unknown) + 16)
+    while True:
+        draw = [c for c in sampler.sample(draw_size, allowed, rng) if c not in known]
+        if len(draw) >= min(k, unknown) or draw_size == total:
+            return _choose(draw, k, rng)
+        draw_size = min(total, 2 * draw_size)
 
 
 def _choose(items: list[Composition], k: int, rng: np.random.Generator) -> list[Composition]:

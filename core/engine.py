@@ -209,12 +209,19 @@ class ArityPlan:
             subset_out[start : start + len(counts)] = counts  # blocks are contiguous stem ranges
         return stem_allowed, per_element.astype(np.int64), counts
 
-    def stem_rank(self, elems: Sequence[int]) -> int:
-        """Row in ``stems`` of the stem of an EN-ordered subset (lexicographic combination rank)."""
-        stem = sorted(elems)[: self.arity - 2]
+    def stem_ranks(self, subsets: np.ndarray) -> np.ndarray:
+        """Row in ``stems`` of each subset's stem; ``subsets`` is (K, arity) kernel indices, any order.
+
+        Stems are listed in lexicographic order, so the row is the combination's rank:
+        ``C(n, k) - 1 - sum_i C(n - 1 - c_i, k - i)`` (complementary combinatorial number system).
+        """
         n, k = self.n_active - 2, self.arity - 2
-        # complementary combinatorial number system: rank = C(n,k) - 1 - sum C(n-1-c_i, k-i)
-        return math.comb(n, k) - 1 - sum(math.comb(n - 1 - c, k - i) for i, c in enumerate(stem))
+        stems = np.sort(np.asarray(subsets, dtype=np.int64).reshape(-1, self.arity), axis=1)[:, :k]
+        comb = np.array([[math.comb(x, j) for j in range(k + 1)] for x in range(max(n, 0) + 1)], dtype=np.int64)
+        ranks = np.full(len(stems), math.comb(n, k) - 1, dtype=np.int64)
+        for i in range(k):
+            ranks -= comb[n - 1 - stems[:, i], k - i]
+        return ranks
 
     def completion(self, stem_idx: int, j: int) -> np.ndarray:
         """The ``j``-th (a, b) pair completing stem ``stem_idx``, in the kernels' (lexicographic) order."""
@@ -285,6 +292,49 @@ def _first_assignment(states: np.ndarray, nstates: np.ndarray, en: np.ndarray, w
             return np.empty(0, dtype=np.int64)
 
 
+@nb.njit(nogil=True, cache=True, parallel=True)
+def _batch_allowed(
+    idx: np.ndarray, weights: np.ndarray, states: np.ndarray, nstates: np.ndarray, en: np.ndarray
+) -> np.ndarray:
+    """Allowed flag per composition (rows of element indices and weights), by exhaustive search."""
+    k, n = idx.shape
+    out = np.zeros(k, dtype=np.bool_)
+    for r in nb.prange(k):
+        usable = True
+        for i in range(n):
+            if nstates[idx[r, i]] == 0 or np.isnan(en[idx[r, i]]):
+                usable = False
+        if usable:
+            found = _first_assignment(states[idx[r]], nstates[idx[r]], en[idx[r]], weights[r])
+            out[r] = found.size > 0
+    return out
+
+
+def batch_allowed(table: ElementTable, symbols: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Allowed flags for many compositions of one arity at once.
+
+    Parameters
+    ----------
+    symbols : (K, n) int64 indices into ``table`` (the pool).
+    counts : (K, n) int64 coefficients.
+    """
+    width = max([len(s) for s in table.oxidation_states] + [1])
+    states = np.zeros((len(table), width), dtype=np.int64)
+    for i, st in enumerate(table.oxidation_states):
+        states[i, : len(st)] = st
+    nstates = np.array([len(st) for st in table.oxidation_states], dtype=np.int64)
+    if len(symbols) == 0:
+        return np.zeros(0, dtype=np.bool_)
+    with PARALLEL_LOCK:
+        return _batch_allowed(
+            np.ascontiguousarray(symbols, dtype=np.int64),
+            np.ascontiguousarray(counts, dtype=np.int64),
+            states,
+            nstates,
+            table.electronegativity,
+        )
+
+
 def oxidation_assignment(table: ElementTable, comp: Composition) -> dict[str, int] | None:
     """Oxidation states that make ``comp`` pass SMACT's filters, or None if it is forbidden.
 
@@ -336,6 +386,10 @@ class Sampler:
         if allowed:
             return self.stem_allowed
         return np.where(self.processed, self.plan.stem_weights * self._cp - self.stem_allowed, 0)
+
+    def population(self, allowed: bool) -> int:
+        """How many compositions carry the label (over processed stems)."""
+        return int(self._stem_totals(allowed).sum())
 
     def sample(self, k: int, allowed: bool, rng: np.random.Generator) -> list[Composition]:
         """``k`` distinct compositions (fewer if the label has fewer) drawn uniformly, sorted by rank."""
