@@ -1,0 +1,135 @@
+"""The live census dashboard: one progress bar per arity and the Table-2 counts, growing as chunks finish."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal, VerticalScroll
+from textual.widgets import Label, ProgressBar, Static
+
+from chemspace.core.census import CATEGORIES, ArityCensus, CensusSettings
+from chemspace.tui.widgets.style import ARITY_NAMES, LABEL_STYLES, count_text
+
+#: Rows of the counts table, in the paper's order.
+ROWS = ("unique", "allowed", "forbidden", "known", *CATEGORIES)
+
+KNOWN_HINT = (
+    "No known-materials set loaded: known and the four categories show as —. "
+    "Get one with [b]chemspace-tui known fetch[/b] (Materials Project) or "
+    "[b]chemspace-tui known import FILE[/b], then open the app with [b]--known mp[/b] (or the set's name)."
+)
+
+
+class ArityProgress(Horizontal):
+    """Name, progress bar and state of one arity's pass."""
+
+    def __init__(self, arity: int) -> None:
+        super().__init__(id=f"progress-{arity}", classes="arity-progress")
+        self.arity = arity
+
+    def compose(self) -> ComposeResult:
+        yield Label(ARITY_NAMES[self.arity], classes="arity-name")
+        yield ProgressBar(total=1.0, show_eta=False, show_percentage=True)
+        yield Label("waiting", classes="arity-state")
+
+    def show(self, census: ArityCensus | None, state: str) -> None:
+        """Move the bar to the census's fraction and show the state text."""
+        self.query_one(ProgressBar).update(progress=census.fraction if census is not None else 0.0)
+        self.query_one(".arity-state", Label).update(state)
+
+
+class CensusPanel(VerticalScroll):
+    """Progress per arity and a table of unique/allowed/forbidden/known and the four categories."""
+
+    def __init__(self, settings: CensusSettings, known_name: str | None, *, show_elapsed: bool = True) -> None:
+        super().__init__(id="census-panel")
+        self.settings = settings
+        self.known_name = known_name
+        self.show_elapsed = show_elapsed
+        self._censuses: dict[int, ArityCensus] = {}
+        self._cancelled = False
+        self._running = False
+
+    def compose(self) -> ComposeResult:
+        pool = "whole space (H–Lr)" if self.settings.pool is None else "-".join(self.settings.pool)
+        known = self.known_name or "none"
+        yield Static(
+            f"[b]Census[/b] of {pool} · oxidation states {self.settings.oxidation_states} · "
+            f"max stoichiometry {self.settings.max_stoich} · known set: {known}",
+            id="census-title",
+        )
+        yield Static("starting…", id="census-status")
+        for arity in self.settings.arities:
+            yield ArityProgress(arity)
+        yield Static(id="census-table")
+        if self.known_name is None:
+            yield Static(KNOWN_HINT, id="known-hint")
+
+    def on_mount(self) -> None:
+        self.refresh_counts()
+
+    def reset(self, status: str) -> None:
+        """Forget all counts (a new run is starting)."""
+        self._censuses = {}
+        self._cancelled = False
+        self._running = True
+        self.set_status(status)
+        self.refresh_counts()
+
+    def set_status(self, text: str) -> None:
+        """The one-line state of the run."""
+        self.query_one("#census-status", Static).update(text)
+
+    def update_census(self, census: ArityCensus) -> None:
+        """Take a running (or final) snapshot of one arity."""
+        self._censuses[census.arity] = census
+        self.refresh_counts()
+
+    def finish(self, cancelled: bool) -> None:
+        """The run ended, completely or cancelled (counts stay, marked partial)."""
+        self._running = False
+        self._cancelled = cancelled
+        self.refresh_counts()
+
+    def _state(self, arity: int) -> str:
+        census = self._censuses.get(arity)
+        if census is None:
+            return "cancelled" if self._cancelled else ("waiting" if self._running else "not run")
+        elapsed = f" {census.elapsed:.1f} s" if self.show_elapsed else ""
+        if census.complete:
+            return f"done{elapsed}"
+        if self._cancelled or not self._running:
+            return f"partial{elapsed}"
+        return f"counting{elapsed}"
+
+    def refresh_counts(self) -> None:
+        """Redraw the bars and the table from the latest snapshots."""
+        for arity in self.settings.arities:
+            self.query_one(f"#progress-{arity}", ArityProgress).show(self._censuses.get(arity), self._state(arity))
+        self.query_one("#census-table", Static).update(self.counts_table())
+
+    def counts_table(self) -> Table:
+        """Table 2 of the paper, one column per arity; '(partial)' on arities that did not finish."""
+        table = Table(expand=False, box=None, padding=(0, 1), header_style="bold")
+        table.add_column("")
+        for arity in self.settings.arities:
+            census = self._censuses.get(arity)
+            name = ARITY_NAMES[arity]
+            if census is not None and not census.complete:
+                name += " (partial)" if (self._cancelled or not self._running) else " …"
+            table.add_column(name, justify="right")
+        for row in ROWS:
+            cells: list[Text | str] = [Text(row.capitalize(), style=LABEL_STYLES.get(row, ""))]
+            for arity in self.settings.arities:
+                census = self._censuses.get(arity)
+                if census is None:
+                    cells.append("")
+                elif row == "unique":
+                    cells.append(f"{census.unique:,}")
+                elif row == "known":
+                    cells.append(count_text(census.known))
+                else:
+                    cells.append(count_text(census.count(row), census.unique))
+            table.add_row(*cells)
+        return table

@@ -1,0 +1,220 @@
+"""Fig. 1 of the paper: a periodic-table heat map of per-element counts, with a movable cursor."""
+
+from __future__ import annotations
+
+import math
+from functools import cache
+from typing import ClassVar
+
+from rich.style import Style
+from rich.text import Text
+from textual import events
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.reactive import reactive
+from textual.widget import Widget
+from textual.widgets import Static
+
+from chemspace.core.census import CATEGORIES, ArityCensus
+from chemspace.core.elements import all_symbols
+from chemspace.tui.widgets.style import ARITY_NAMES, compact, count_text
+
+#: Sequential heat colours (viridis stops): distinct on truecolor and still distinct when a
+#: 16-colour terminal maps them to blue, cyan, green and yellow.
+HEAT = ("#3b0f70", "#31688e", "#21918c", "#35b779", "#90d743", "#fde725")
+GAP_LINE = 14  # the blank line between the main table and the f-block rows
+COLUMNS = 18
+
+
+@cache
+def layout() -> dict[str, tuple[int, int]]:
+    """Symbol -> (row, column) on the 18-column table; rows 7 and 8 are La–Lu and Ac–Lr."""
+    pos: dict[str, tuple[int, int]] = {}
+    symbols = all_symbols()
+
+    def put(z: int, row: int, col: int) -> None:
+        pos[symbols[z - 1]] = (row, col)
+
+    put(1, 0, 0)
+    put(2, 0, 17)
+    for start, row in ((3, 1), (11, 2)):
+        put(start, row, 0)
+        put(start + 1, row, 1)
+        for i in range(6):
+            put(start + 2 + i, row, 12 + i)
+    for start, row in ((19, 3), (37, 4)):
+        for i in range(18):
+            put(start + i, row, i)
+    for start, row in ((55, 5), (87, 6)):
+        put(start, row, 0)
+        put(start + 1, row, 1)
+        for i in range(15):  # lanthanides / actinides
+            put(start + 2 + i, row + 2, 2 + i)
+    for i in range(15):  # Hf..Rn
+        put(72 + i, 5, 3 + i)
+    return pos
+
+
+class PeriodicTable(Widget, can_focus=True):
+    """Element counts as a heat map; arrows move the cursor, enter (or a click) selects the element."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up", "move(0, -1)", "Up", show=False),
+        Binding("down", "move(0, 1)", "Down", show=False),
+        Binding("left", "move(-1, 0)", "Left", show=False),
+        Binding("right", "move(1, 0)", "Right", show=False),
+        Binding("enter", "select", "Select element"),
+    ]
+
+    counts: reactive[dict[str, int] | None] = reactive(None, always_update=True)
+    cursor: reactive[str] = reactive("O")
+    selected: reactive[str | None] = reactive(None)
+
+    class Highlighted(Message):
+        """The cursor moved to an element."""
+
+        def __init__(self, symbol: str) -> None:
+            super().__init__()
+            self.symbol = symbol
+
+    class Selected(Message):
+        """An element was chosen (or the choice cleared, symbol None)."""
+
+        def __init__(self, symbol: str | None) -> None:
+            super().__init__()
+            self.symbol = symbol
+
+    def __init__(self, pool: tuple[str, ...] | None = None, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.pool = set(pool) if pool is not None else None
+        self._by_cell = {cell: sym for sym, cell in layout().items()}
+        if pool:
+            self.cursor = pool[0]
+
+    @property
+    def cell_width(self) -> int:
+        """Characters per element: 4 on an 80-column terminal, up to 7 when there is room."""
+        return max(4, min(7, self.size.width // COLUMNS)) if self.size.width else 4
+
+    def get_content_width(self, container, viewport) -> int:
+        return COLUMNS * 4
+
+    def get_content_height(self, container, viewport, width: int) -> int:
+        return 19
+
+    def render(self) -> Text:
+        counts = self.counts or {}
+        present = [v for s, v in counts.items() if v > 0 and (self.pool is None or s in self.pool)]
+        top = max(present, default=0)
+        w = self.cell_width
+        lines = [Text() for _ in range(19)]
+        for row in range(9):
+            base = row * 2 + (1 if row >= 7 else 0)
+            for col in range(COLUMNS):
+                sym = self._by_cell.get((row, col))
+                if sym is None:
+                    marker = "*" if (row, col) in ((5, 2), (6, 2)) else ""
+                    lines[base].append(marker.center(w), style="dim")
+                    lines[base + 1].append(" " * w)
+                    continue
+                style, count_style = self._cell_style(sym, counts.get(sym), top)
+                lines[base].append(sym.center(w), style=style)
+                value = counts.get(sym) if (self.pool is None or sym in self.pool) else None
+                text = compact(value) if value is not None else ("·" if self.counts is not None else "")
+                lines[base + 1].append(text.center(w), style=count_style)
+        return Text("\n").join(lines)
+
+    def _cell_style(self, sym: str, value: int | None, top: int) -> tuple[Style, Style]:
+        """Symbol and count styles: heat background by log count, cursor and selection marks."""
+        outside = self.pool is not None and sym not in self.pool
+        if outside or not value or not top:
+            style = Style(color="bright_black" if outside else "default", dim=outside)
+        else:
+            level = math.sqrt(value / top)  # Fig. 1's linear scale, with the low end spread out
+            bg = HEAT[min(len(HEAT) - 1, int(level * (len(HEAT) - 1) + 0.5))]
+            fg = "black" if bg in HEAT[3:] else "white"
+            style = Style(color=fg, bgcolor=bg, bold=True)
+        count_style = Style(color=style.color, bgcolor=style.bgcolor, dim=outside)
+        if sym == self.selected:
+            style += Style(underline=True, bold=True)
+            count_style += Style(underline=True)
+        if sym == self.cursor and self.has_focus:
+            style += Style(reverse=True)
+            count_style += Style(reverse=True)
+        elif sym == self.cursor:
+            style += Style(italic=True, underline=True)
+        return style, count_style
+
+    def watch_cursor(self, symbol: str) -> None:
+        self.post_message(self.Highlighted(symbol))
+
+    def on_focus(self) -> None:
+        self.refresh()
+
+    def on_blur(self) -> None:
+        self.refresh()
+
+    def action_move(self, dx: int, dy: int) -> None:
+        """Move to the nearest element in that direction (skipping gaps)."""
+        row, col = layout()[self.cursor]
+        for _ in range(COLUMNS):
+            col += dx
+            row += dy
+            if not (0 <= row < 9 and 0 <= col < COLUMNS):
+                return
+            sym = self._by_cell.get((row, col))
+            if sym is None and dy:  # moving vertically into a gap: try the nearest column in that row
+                sym = min(
+                    (s for (r, c), s in self._by_cell.items() if r == row),
+                    key=lambda s: abs(layout()[s][1] - col),
+                    default=None,
+                )
+            if sym is not None:
+                self.cursor = sym
+                return
+
+    def action_select(self) -> None:
+        """Choose the element under the cursor; choosing it again clears the choice."""
+        self.selected = None if self.selected == self.cursor else self.cursor
+        self.post_message(self.Selected(self.selected))
+
+    def on_click(self, event: events.Click) -> None:
+        symbol = self.symbol_at(event.x, event.y)
+        if symbol is not None:
+            self.cursor = symbol
+            self.action_select()
+
+    def symbol_at(self, x: int, y: int) -> str | None:
+        """The element drawn at a content offset, if any."""
+        if y == GAP_LINE or y < 0:
+            return None
+        row = y // 2 if y < GAP_LINE else 7 + (y - GAP_LINE - 1) // 2
+        return self._by_cell.get((row, x // self.cell_width))
+
+    def watch_selected(self) -> None:
+        self.refresh()
+
+
+class ElementDetail(Static):
+    """The numbers of one element: per arity, how many compositions containing it fall in each label."""
+
+    def show(self, symbol: str, censuses: dict[int, ArityCensus], oxidation_states: tuple[int, ...] | None) -> None:
+        """Render the element's counts for every arity counted so far."""
+        states = (
+            ", ".join(f"{q:+d}" for q in oxidation_states) if oxidation_states else "none in this set (never allowed)"
+        )
+        text = Text.from_markup(f"[b]{symbol}[/b]  oxidation states: {states}\n")
+        if not censuses:
+            text.append("no counts yet")
+        for arity, census in sorted(censuses.items()):
+            name = ARITY_NAMES[arity] + ("" if census.complete else " (partial)")
+            unique = (census.element_counts("unique") or {}).get(symbol)
+            text.append(f"{name}: ", style="bold")
+            parts = [f"unique {count_text(unique)}"]
+            labels = ("allowed", "forbidden", *CATEGORIES) if census.known is not None else ("allowed", "forbidden")
+            for label in labels:
+                counts = census.element_counts(label)
+                value = None if counts is None else counts.get(symbol)
+                parts.append(f"{label} {count_text(value, unique)}")
+            text.append(" · ".join(parts) + "\n")
+        self.update(text)

@@ -1,0 +1,218 @@
+"""System mode: every composition of a chemical system in a sortable, filterable table with a detail pane."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import events, on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.timer import Timer
+from textual.widgets import DataTable, Input, Label, Select, Static
+
+from chemspace.core.census import CATEGORIES, LABELS
+from chemspace.core.system import SystemRow
+from chemspace.tui.widgets.style import LABEL_STYLES
+
+COLUMNS = ("formula", "arity", "label", "oxidation", "ids")
+ALL = "all"
+
+
+def _entries_text(row: SystemRow) -> str:
+    return ", ".join(e.id or "?" for e in row.entries)
+
+
+def _sort_key(column: str):
+    """Key for sorting a column's cell values (the table holds Text and str)."""
+    if column == "arity":
+        return lambda v: int(str(v))
+    return lambda v: str(v).lower()
+
+
+class SystemExplorer(Vertical):
+    """Filter line (text, label, arity), the table of compositions and the selected row's details."""
+
+    class Filtered(Message):
+        """The visible rows changed (count shown / total)."""
+
+        def __init__(self, shown: int, total: int) -> None:
+            super().__init__()
+            self.shown = shown
+            self.total = total
+
+    def __init__(self, system: tuple[str, ...], with_known: bool) -> None:
+        super().__init__(id="system-explorer")
+        self.system = system
+        self.with_known = with_known
+        self.rows: list[SystemRow] = []
+        self.shown_rows: list[SystemRow] = []
+        self.element: str | None = None
+        self._search: list[str] = []
+        self._debounce: Timer | None = None
+        self._sort: tuple[str, bool] | None = None
+        self._by_formula: dict[str, SystemRow] = {}
+
+    def compose(self) -> ComposeResult:
+        labels = (*LABELS, *CATEGORIES) if self.with_known else LABELS
+        with Horizontal(id="system-filters"):
+            yield Input(placeholder="filter: formula, element, label, oxidation state", id="system-filter")
+            yield Select([(ALL, ALL), *((x, x) for x in labels)], value=ALL, allow_blank=False, id="system-label")
+            arities = [(ALL, ALL), *((str(a), str(a)) for a in range(2, len(self.system) + 1))]
+            yield Select(arities, value=ALL, allow_blank=False, id="system-arity")
+        yield Label("computing the compositions…", id="system-count")
+        with Horizontal(id="system-body"):
+            yield DataTable(id="system-table", cursor_type="row", zebra_stripes=True)
+            yield Static("select a row to see its details", id="system-detail")
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_column("Formula", key="formula")
+        table.add_column("Arity", key="arity")
+        table.add_column("Category" if self.with_known else "Label", key="label")
+        table.add_column("Oxidation states", key="oxidation")
+        if self.with_known:
+            table.add_column("MP ids", key="ids")
+
+    def on_resize(self) -> None:
+        self.set_class(self.size.width < 110, "-narrow")
+
+    def set_rows(self, rows: list[SystemRow]) -> None:
+        """Take every composition of the system (computed in a worker) and show them."""
+        self.rows = rows
+        self._by_formula = {r.formula: r for r in rows}
+        self._search = [
+            " ".join((r.formula, *r.composition.symbols, r.label, r.oxidation_text(), _entries_text(r))).lower()
+            for r in rows
+        ]
+        self.apply_filter()
+
+    def set_element(self, symbol: str | None) -> None:
+        """Keep only compositions containing this element (None: all)."""
+        self.element = symbol
+        self.apply_filter()
+
+    @on(Input.Changed, "#system-filter")
+    def _filter_typed(self) -> None:
+        if self._debounce is not None:
+            self._debounce.stop()
+        self._debounce = self.set_timer(0.15, self.apply_filter)
+
+    def on_key(self, event: events.Key) -> None:
+        """Escape leaves the filter box for the table, so letter and digit keys work again."""
+        if event.key == "escape" and self.query_one("#system-filter", Input).has_focus:
+            event.stop()
+            self.query_one(DataTable).focus()
+
+    @on(Input.Submitted, "#system-filter")
+    def _filter_submitted(self) -> None:
+        self.apply_filter()
+        self.query_one(DataTable).focus()
+
+    @on(Select.Changed)
+    def _select_changed(self, event: Select.Changed) -> None:
+        if event.select.id in ("system-label", "system-arity"):
+            event.stop()
+            self.apply_filter()
+
+    def matching(self) -> list[SystemRow]:
+        """Rows passing the text, label, arity and element filters."""
+        text = self.query_one("#system-filter", Input).value.strip().lower().split()
+        label = self.query_one("#system-label", Select).value
+        arity = self.query_one("#system-arity", Select).value
+        out = []
+        for row, hay in zip(self.rows, self._search):
+            if label != ALL and not (row.label == label or (label in LABELS and row.allowed == (label == "allowed"))):
+                continue
+            if arity != ALL and row.arity != int(str(arity)):
+                continue
+            if self.element is not None and self.element not in row.composition.symbols:
+                continue
+            if text and not all(word in hay for word in text):
+                continue
+            out.append(row)
+        return out
+
+    def apply_filter(self) -> None:
+        """Refill the table with the matching rows (keeping the sort order)."""
+        self._debounce = None
+        self.shown_rows = self.matching()
+        table = self.query_one(DataTable)
+        table.clear()
+        table.add_rows(self._cells(r) for r in self.shown_rows)
+        if self._sort is not None:
+            column, reverse = self._sort
+            table.sort(column, key=_sort_key(column), reverse=reverse)
+        count = f"{len(self.shown_rows):,} of {len(self.rows):,} compositions"
+        if self.element is not None:
+            count += f" · containing {self.element} (select it again in the periodic table to clear)"
+        self.query_one("#system-count", Label).update(count)
+        self.post_message(self.Filtered(len(self.shown_rows), len(self.rows)))
+        if not self.shown_rows:
+            self.query_one("#system-detail", Static).update("no composition matches the filters")
+
+    def _cells(self, row: SystemRow) -> list[str | Text]:
+        cells: list[str | Text] = [
+            row.formula,
+            str(row.arity),
+            Text(row.label, style=LABEL_STYLES[row.label]),
+            row.oxidation_text(),
+        ]
+        if self.with_known:
+            cells.append(_entries_text(row))
+        return cells
+
+    def sort_by(self, column: str) -> None:
+        """Sort by a column; sorting by it again reverses the order."""
+        reverse = self._sort is not None and self._sort == (column, False)
+        self._sort = (column, reverse)
+        self.query_one(DataTable).sort(column, key=_sort_key(column), reverse=reverse)
+
+    def cycle_sort(self) -> str:
+        """Sort by the next column (key s); returns a description."""
+        columns = COLUMNS if self.with_known else COLUMNS[:-1]
+        if self._sort is None or self._sort[1]:
+            nxt = columns[0] if self._sort is None else columns[(columns.index(self._sort[0]) + 1) % len(columns)]
+            self.sort_by(nxt)
+        else:
+            self.sort_by(self._sort[0])
+        column, reverse = self._sort or ("formula", False)
+        return f"sorted by {column}{' (descending)' if reverse else ''}"
+
+    @on(DataTable.HeaderSelected)
+    def _header_selected(self, event: DataTable.HeaderSelected) -> None:
+        event.stop()
+        self.sort_by(str(event.column_key.value))
+
+    @on(DataTable.RowHighlighted)
+    def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        event.stop()
+        table = self.query_one(DataTable)
+        if event.cursor_row < 0 or not self.shown_rows:
+            return
+        formula = str(table.get_row_at(event.cursor_row)[0])
+        row = self._by_formula.get(formula)
+        if row is not None:
+            self.query_one("#system-detail", Static).update(self.detail(row))
+
+    def detail(self, row: SystemRow) -> Text:
+        """The detail pane for one composition."""
+        text = Text()
+        text.append(row.formula, style="bold")
+        text.append(f"   {row.arity} elements\n")
+        text.append(" ".join(f"{s}×{n}" for s, n in row.composition.formula_pairs) + "\n")
+        text.append(row.label, style=f"bold {LABEL_STYLES[row.label]}")
+        text.append(" (passes the SMACT filters)\n" if row.allowed else " (fails the SMACT filters)\n")
+        if row.allowed:
+            text.append(f"oxidation states: {row.oxidation_text()}\n")
+        else:
+            text.append("no charge-neutral assignment ordered by electronegativity\n")
+        if row.known is None:
+            text.append("known: — (no known-materials set loaded)\n", style="dim")
+        elif not row.entries:
+            text.append("not in the known set\n")
+        else:
+            text.append(f"{len(row.entries)} known entr{'y' if len(row.entries) == 1 else 'ies'}:\n")
+            for e in row.entries:
+                ehull = "" if e.energy_above_hull is None else f"  E_hull {e.energy_above_hull:.3f} eV/atom"
+                text.append(f"  {e.id or '?'}{ehull}\n")
+        return text
