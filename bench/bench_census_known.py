@@ -37,7 +37,8 @@ def main() -> None:
     labelled = time.perf_counter() - t0
     counts = {a: (c.standard, c.interesting) for a, c in with_known.arities.items()}
     print(f"known set: {len(known):,} compositions; (standard, interesting) per arity: {counts}")
-    print(f"census without known set: {plain:.2f} s; with: {labelled:.2f} s; overhead {100 * (labelled / plain - 1):+.1f}%")
+    overhead = 100 * (labelled / plain - 1)
+    print(f"census without known set: {plain:.2f} s; with: {labelled:.2f} s; overhead {overhead:+.1f}%")
 
 
 if __name__ == "__main__":
