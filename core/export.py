@@ -9,11 +9,8 @@ from __future__ import annotations
 
 import itertools
 import math
-import os
-import tempfile
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +20,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from chemspace.core import kernels
+from chemspace.core.atomic import atomic_path
 from chemspace.core.composition import _formula_order
 from chemspace.core.elements import DEFAULT_OXIDATION_STATES, element_table
 from chemspace.core.engine import ArityPlan, charge_tables, check_arity, check_max_stoich, subset_flags
@@ -165,20 +163,6 @@ def _empty_batch(n: int, with_known: bool) -> pa.RecordBatch:
         fields += [pa.field("known", pa.bool_()), pa.field("category", pa.string())]
     schema = pa.schema(fields)
     return pa.RecordBatch.from_pylist([], schema=schema)
-
-
-@contextmanager
-def atomic_path(path: Path) -> Iterator[Path]:
-    """Yield a temporary sibling of ``path``; rename it into place only if the block succeeds."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    os.close(fd)
-    try:
-        yield Path(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def write_export(

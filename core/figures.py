@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
+from chemspace.core.atomic import atomic_path
 from chemspace.core.errors import InputError
-from chemspace.core.export import atomic_path
 from chemspace.core.reduce import Projection
 
 #: The paper's colours: categories (Figs. 2-4) and anion classes (Fig. 5).

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from chemspace.core.anions import anion_classes
+from chemspace.core.atomic import atomic_path
 from chemspace.core.composition import Composition
 from chemspace.core.embeddings import EMBEDDINGS, embed
 from chemspace.core.engine import PARALLEL_LOCK
@@ -80,20 +80,9 @@ def reduce(x: np.ndarray, method: str = "pca", random_state: int = 42, use_cache
     with PARALLEL_LOCK:
         xy = np.asarray(_fit(x, method, random_state), dtype=np.float64)
     if use_cache:
-        _save_atomic(path, xy)
+        with atomic_path(path) as tmp, tmp.open("wb") as handle:
+            np.save(handle, xy)
     return xy
-
-
-def _save_atomic(path: Path, array: np.ndarray) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".proj.", suffix=".npy.part", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            np.save(handle, array)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 @dataclass

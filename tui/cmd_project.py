@@ -10,10 +10,11 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import typer
 
+from chemspace.core.atomic import atomic_path
 from chemspace.core.census import run_census
 from chemspace.core.embeddings import PAPER_EMBEDDINGS, element_vectors
 from chemspace.core.errors import InputError
-from chemspace.core.export import atomic_path, output_format
+from chemspace.core.export import output_format
 from chemspace.core.figures import draw
 from chemspace.core.reduce import REDUCERS, Projection, project_samples
 from chemspace.tui.options import (

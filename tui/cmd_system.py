@@ -36,7 +36,7 @@ def _entries_text(row: SystemRow) -> str:
     parts = []
     for e in row.entries:
         ehull = "" if e.energy_above_hull is None else f" ({e.energy_above_hull:.3f} eV/atom)"
-        parts.append(f"{e.id}{ehull}")
+        parts.append(f"{e.id or e.formula}{ehull}")
     return "; ".join(parts)
 
 

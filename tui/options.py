@@ -13,7 +13,7 @@ from rich.console import Console
 from chemspace.core.census import CensusSettings
 from chemspace.core.elements import DEFAULT_OXIDATION_STATES
 from chemspace.core.errors import CancelledError, InputError
-from chemspace.core.known import KnownSet, resolve_known
+from chemspace.core.known import KnownSet, default_known_notice, resolve_known
 
 #: Diagnostics and progress go to stderr so stdout stays clean for --json and --format output.
 err_console = Console(stderr=True)
@@ -97,9 +97,5 @@ def load_known(spec: str | None) -> KnownSet | None:
     """Resolve ``--known``; with no value and nothing cached, say once how to get a set."""
     known = resolve_known(spec)
     if known is None and spec is None:
-        from chemspace.core import known as known_mod
-
-        notice = getattr(known_mod, "default_known_notice", None)
-        if notice is not None:
-            err_console.print(f"[dim]{notice()}[/]", highlight=False)
+        err_console.print(f"[dim]{default_known_notice()}[/]", highlight=False)
     return known
