@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from chemspace.core.elements import parse_system
 from chemspace.core.system import SystemRow, system_rows
 from chemspace.tui.options import KnownOpt, MaxStoichOpt, OxStatesOpt, guarded, load_known, parse_arities
 
@@ -93,8 +94,9 @@ def system_command(
     arity: Annotated[str | None, typer.Option("--arity", "-a", help="Keep these arities, e.g. 3 or 2,3.")] = None,
 ) -> None:
     """List every composition over every subset of 2..n of the elements, with its labels."""
+    elements = parse_system(system)  # bad input fails before any notice is printed
     known_set = load_known(known)
-    rows = system_rows(system, known=known_set, max_stoich=max_stoich, oxidation_states=oxidation_states)
+    rows = system_rows(elements, known=known_set, max_stoich=max_stoich, oxidation_states=oxidation_states)
     rows = filter_rows(rows, only, arity)
     if fmt is OutputFormat.json:
         typer.echo(json.dumps([r.to_json() for r in rows]))
