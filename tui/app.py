@@ -8,7 +8,9 @@ marked partial. Projections and the system table are computed in thread workers 
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -48,6 +50,17 @@ class AppOptions:
     embedding: str = "magpie"
     reducer: str = "pca"
     extra: dict = field(default_factory=dict)
+
+
+def yield_cpu_to_interface(niceness: int = 10) -> None:
+    """Lower this worker thread's scheduling priority (Linux: nice is per thread).
+
+    The census keeps every core busy; threads that the worker's parallel kernels start inherit the
+    lower priority, so the interface thread wins the CPU whenever it has a key to handle, while an
+    idle interface costs the census nothing. Where the platform has no per-thread priority, a no-op.
+    """
+    with contextlib.suppress(AttributeError, OSError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), niceness)
 
 
 def snapshot(census: ArityCensus) -> ArityCensus:
@@ -236,6 +249,8 @@ class ChemspaceApp(App[None]):
 
     @work(thread=True, group="census", exit_on_error=False, name="census")
     def _census_worker(self, run: int, cancel: threading.Event) -> None:
+        yield_cpu_to_interface()
+
         def on_progress(census: ArityCensus) -> None:
             self.post_message(CensusProgress(run, snapshot(census)))
 
@@ -518,6 +533,7 @@ class ChemspaceApp(App[None]):
 
     @work(thread=True, group="projection", exit_on_error=False, name="projection")
     def _projection_worker(self, key: tuple, samples: dict, width: int, height: int, cancel: threading.Event) -> None:
+        yield_cpu_to_interface()
         _, _, embedding, reducer = key
         assert self.projector is not None
         try:
