@@ -400,41 +400,37 @@ def _draw_samples(
     if k <= 0:
         return {}
     sampler = Sampler(plan, np.where(processed, stem_allowed, 0), processed, subset_counts)
-    samples = {
-        "allowed": sampler.sample(k, True, rng),
-        "forbidden": sampler.sample(k, False, rng),
-    }
     if labels is None:
-        return samples
+        return {"allowed": sampler.sample(k, True, rng), "forbidden": sampler.sample(k, False, rng)}
     done = labels.upfront | processed[np.maximum(labels.stem_of, 0)]
-    allowed_comps = [c for c, ok, d in zip(labels.comps, labels.allowed, done) if ok and d]
-    forbidden_comps = [c for c, ok, d in zip(labels.comps, labels.allowed, done) if not ok and d]
-    known_allowed = set(allowed_comps)
-    known_forbidden = set(forbidden_comps)
-    samples["standard"] = _choose(allowed_comps, k, rng)
-    samples["interesting"] = _choose(forbidden_comps, k, rng)
-    samples["missing"] = _sample_unknown(sampler, True, known_allowed, k, rng)
-    samples["unlikely"] = _sample_unknown(sampler, False, known_forbidden, k, rng)
+    known = {
+        "allowed": {c for c, ok, d in zip(labels.comps, labels.allowed, done) if ok and d},
+        "forbidden": {c for c, ok, d in zip(labels.comps, labels.allowed, done) if not ok and d},
+    }
+    samples: dict[str, list[Composition]] = {}
+    for label, known_cat, unknown_cat in (("allowed", "standard", "missing"), ("forbidden", "interesting", "unlikely")):
+        samples[label], samples[unknown_cat] = _label_and_unknown(sampler, label == "allowed", known[label], k, rng)
+        samples[known_cat] = _choose(sorted(known[label]), k, rng)
     return samples
 
 
-def _sample_unknown(
+def _label_and_unknown(
     sampler: Sampler, allowed: bool, known: set[Composition], k: int, rng: np.random.Generator
-) -> list[Composition]:
-    """``k`` compositions drawn uniformly from a label minus its known members.
+) -> tuple[list[Composition], list[Composition]]:
+    """``k`` compositions of a label and ``k`` of the label minus its known members, from one draw.
 
-    A uniform draw from the label, less the known ones, then a uniform ``k`` of what remains, is
-    uniform over the unknown ones; the draw is sized by the known fraction and doubled if short.
+    A uniform draw from the label is sized so that, less its known members, about ``k`` remain; a
+    uniform ``k`` of the draw samples the label and a uniform ``k`` of its unknown part samples the
+    unknown category (doubling the draw if short). The two samples overlap, each is uniform.
     """
     total = sampler.population(allowed)
     unknown = total - len(known)
-    if unknown <= 0:
-        return []
-    draw_size = min(total, math.ceil(1.05 * k * total / unknown) + 16)
+    draw_size = min(total, math.ceil(1.05 * k * total / unknown) + 16) if unknown > 0 else min(total, k)
     while True:
-        draw = [c for c in sampler.sample(draw_size, allowed, rng) if c not in known]
-        if len(draw) >= min(k, unknown) or draw_size == total:
-            return _choose(draw, k, rng)
+        draw = sampler.sample(draw_size, allowed, rng)
+        fresh = [c for c in draw if c not in known]
+        if len(fresh) >= min(k, unknown) or draw_size == total:
+            return _choose(draw, k, rng), _choose(fresh, k, rng)
         draw_size = min(total, 2 * draw_size)
 
 
