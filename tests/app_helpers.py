@@ -69,8 +69,9 @@ def system_app(projector: Callable | None = None) -> ChemspaceApp:
     return make_app(settings, SYSTEM, projector)
 
 
-async def wait_for(pilot: Pilot, predicate: Callable[[], bool], timeout: float = 30.0) -> None:
-    """Let the app run until ``predicate`` holds (fails the test after ``timeout`` seconds)."""
+async def wait_for(pilot: Pilot, predicate: Callable[[], bool], timeout: float = 180.0) -> None:
+    """Let the app run until ``predicate`` holds (fails after ``timeout`` s: generous, since the first
+    test in a fresh environment may be compiling the numba kernels)."""
     deadline = time.monotonic() + timeout
     while not predicate():
         if time.monotonic() > deadline:

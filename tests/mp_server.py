@@ -58,9 +58,6 @@ def _handler(state: MPState) -> type[BaseHTTPRequestHandler]:
         def do_GET(self) -> None:
             url = urlparse(self.path)
             state.requests.append(self.path)
-            if self.headers.get("x-api-key") != GOOD_KEY:
-                self._send(401, {"detail": "Invalid API key"})
-                return
             if url.path == "/heartbeat":
                 self._send(
                     200,
@@ -71,6 +68,9 @@ def _handler(state: MPState) -> type[BaseHTTPRequestHandler]:
                         "access_controlled_batch_ids": [],
                     },
                 )
+                return
+            if self.headers.get("x-api-key") != GOOD_KEY:
+                self._send(401, {"detail": "Invalid API key"})
                 return
             if url.path != "/materials/summary/":
                 self._send(404, {"detail": "Not Found"})

@@ -172,7 +172,7 @@ def test_cancel_keeps_partial_counts() -> None:
         async with app.run_test(size=(100, 30)) as pilot:
             await wait_for(pilot, lambda: 3 in app.censuses and app.censuses[3].done > 0)
             await pilot.press("c")
-            await wait_for(pilot, lambda: app.result is not None, timeout=5)
+            await wait_for(pilot, lambda: app.result is not None, timeout=30)
             assert app.result is not None and app.result.cancelled
             doc = app.census_json()
             assert doc["cancelled"] is True
@@ -185,7 +185,7 @@ def test_cancel_keeps_partial_counts() -> None:
             await pilot.press("r")
             assert app.running and app.result is None
             await pilot.press("c")
-            await wait_for(pilot, lambda: app.result is not None, timeout=5)
+            await wait_for(pilot, lambda: app.result is not None, timeout=30)
 
     run(scenario())
 
