@@ -10,15 +10,19 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import gc
 import io
 import json
 import os
+import re
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from chemspace.core.atomic import atomic_path
 from chemspace.core.composition import Composition, parse_formula
+from chemspace.core.elements import ElementTable
 from chemspace.core.errors import InputError
 
 #: Name of the Materials Project set in the cache.
@@ -47,8 +51,10 @@ class KnownSet:
     source : where it came from (``Materials Project``, a file path...).
     version : database version where known (MP: ``db_version`` from ``/heartbeat``).
     date : ISO date the set was fetched or imported.
-    entries : reduced composition -> its entries.
-    outside : entries that fall outside the enumerable space, counted by reason.
+    entries : reduced composition -> its entries. Holds every composition with 2..6 elements,
+        whatever its coefficients or elements: those limits depend on the census settings, so
+        :meth:`within` applies them.
+    outside : entries that can never be in the space (1 or more than 6 elements), counted by reason.
     """
 
     name: str
@@ -64,6 +70,11 @@ class KnownSet:
     def __contains__(self, comp: object) -> bool:
         return comp in self.entries
 
+    @property
+    def entry_count(self) -> int:
+        """Number of entries (a composition can have several: polymorphs)."""
+        return sum(len(rows) for rows in self.entries.values())
+
     def compositions(self, arity: int | None = None) -> Iterator[Composition]:
         """Known compositions, optionally only those with ``arity`` elements."""
         for comp in self.entries:
@@ -77,24 +88,100 @@ class KnownSet:
             out[comp.arity] = out.get(comp.arity, 0) + 1
         return dict(sorted(out.items()))
 
+    def within(self, max_stoich: int, table: ElementTable) -> tuple[list[Composition], dict[str, int]]:
+        """The compositions inside the space a census with these settings enumerates, and the rest by reason.
+
+        Parameters
+        ----------
+        max_stoich : largest coefficient the census enumerates (after reduction, as stored).
+        table : the census's element pool and oxidation-state set.
+
+        Returns
+        -------
+        compositions : known compositions with every element in the pool, every element having
+            oxidation states in the chosen set, and no coefficient above ``max_stoich``.
+        outside : entries left out, by reason, including the set's own (1 or more than 6 elements).
+            Counts are of entries, as :attr:`outside` is; a composition's first failing reason counts.
+        """
+        pool = dict(zip(table.symbols, table.oxidation_states))
+        inside: list[Composition] = []
+        outside = dict(self.outside)
+        for comp, rows in self.entries.items():
+            reason = _outside_reason(comp, max_stoich, pool)
+            if reason is None:
+                inside.append(comp)
+            else:
+                outside[reason] = outside.get(reason, 0) + len(rows)
+        return inside, outside
+
+
+#: Reasons an entry falls outside the space, as reported in ``outside`` counts.
+SINGLE_ELEMENT = "single element"
+TOO_MANY_ELEMENTS = f"more than {MAX_ARITY} elements"
+ABOVE_MAX_STOICH = "coefficient above max stoichiometry"  # the census's own wording
+NO_OXIDATION_STATES = "element without oxidation states"
+NOT_IN_POOL = "element outside the pool"
+
+
+def _outside_reason(comp: Composition, max_stoich: int, pool: dict[str, tuple[int, ...]]) -> str | None:
+    """Why ``comp`` is outside the space of a census over ``pool`` up to ``max_stoich``, or None."""
+    if any(s not in pool for s in comp.symbols):
+        return NOT_IN_POOL
+    if comp.max_count > max_stoich:
+        return ABOVE_MAX_STOICH
+    if any(not pool[s] for s in comp.symbols):
+        return NO_OXIDATION_STATES
+    return None
+
 
 def build_set(
-    name: str, source: str, rows: Iterable[KnownEntry], version: str | None = None, date: str | None = None
+    name: str,
+    source: str,
+    rows: Iterable[KnownEntry] | Iterable[tuple[str, KnownEntry]],
+    version: str | None = None,
+    date: str | None = None,
 ) -> KnownSet:
-    """Group entries by reduced composition; entries with 1 or more than 6 elements are counted outside."""
+    """Group entries by reduced composition; entries with 1 or more than 6 elements are counted outside.
+
+    Parameters
+    ----------
+    name, source, version, date : see :class:`KnownSet` (date defaults to today).
+    rows : entries, or (where, entry) pairs: ``where`` ("file, line 3") prefixes the error of an
+        entry whose formula does not parse, so the user can find it.
+    """
     entries: dict[Composition, list[KnownEntry]] = {}
     outside: dict[str, int] = {}
+    parsed: dict[str, Composition] = {}  # MP repeats formulas across polymorphs: parse each once
     for row in rows:
-        comp = parse_formula(row.formula)
+        where, entry = row if isinstance(row, tuple) else (None, row)
+        comp = parsed.get(entry.formula)
+        if comp is None:
+            comp = parsed[entry.formula] = _parse_at(entry.formula, where or entry.id)
         if comp.arity == 1 or comp.arity > MAX_ARITY:
-            reason = "single element" if comp.arity == 1 else f"more than {MAX_ARITY} elements"
+            reason = SINGLE_ELEMENT if comp.arity == 1 else TOO_MANY_ELEMENTS
             outside[reason] = outside.get(reason, 0) + 1
             continue
-        entries.setdefault(comp, []).append(row)
+        entries.setdefault(comp, []).append(entry)
     return KnownSet(name, source, entries, version, date or dt.date.today().isoformat(), outside)
 
 
+def _parse_at(formula: str, where: str | None) -> Composition:
+    """``parse_formula``, its error prefixed by where the formula came from."""
+    try:
+        return parse_formula(formula)
+    except InputError as exc:
+        raise InputError(f"{where}: {exc}" if where else str(exc)) from None
+
+
 # -- the on-disk store --------------------------------------------------------------------------
+#
+# One JSON file per set, column-oriented: the distinct compositions once, then one flat list per
+# entry field, so each composition is built once however many polymorphs it has. JSON rather than
+# Parquet: pyarrow reads the columns faster but building the Python objects dominates either way
+# (measured), and JSON stays readable. bench/bench_known.py times a 150 000-entry set.
+
+STORE_FORMAT = 2
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 
 
 def data_dir() -> Path:
@@ -107,45 +194,94 @@ def data_dir() -> Path:
     return Path(user_data_dir("chemspace-tui"))
 
 
+def check_name(name: str) -> str:
+    """Return ``name`` if it can name a cached set (letters, digits, ``-``, ``_``, ``.``), else InputError."""
+    if not _NAME.fullmatch(name or ""):
+        raise InputError(f"invalid set name {name!r} (use letters, digits, -, _ or ., at most 64)")
+    if name.lower() == "none":
+        raise InputError("'none' cannot name a set: `--known none` means no known set")
+    return name
+
+
 def _set_path(name: str) -> Path:
-    if not name or any(ch in name for ch in "/\\") or name.startswith("."):
-        raise InputError(f"invalid set name {name!r} (use letters, digits, - or _)")
-    return data_dir() / "known" / f"{name}.json"
+    return data_dir() / "known" / f"{check_name(name)}.json"
 
 
-def save_set(known: KnownSet) -> Path:
-    """Write ``known`` to the store atomically (an interrupted write leaves the old file whole)."""
-    path = _set_path(known.name)
-    doc = {
+def _to_doc(known: KnownSet) -> dict:
+    """The column-oriented document :func:`save_set` writes."""
+    comps = list(known.entries)
+    index = {comp: i for i, comp in enumerate(comps)}
+    rows = [(index[comp], e) for comp, group in known.entries.items() for e in group]
+    return {
+        "format": STORE_FORMAT,
         "name": known.name,
         "source": known.source,
         "version": known.version,
         "date": known.date,
         "outside": known.outside,
-        "entries": [
-            [list(comp.symbols), list(comp.counts), e.id, e.formula, e.energy_above_hull, e.is_stable, e.theoretical]
-            for comp, rows in known.entries.items()
-            for e in rows
-        ],
+        "compositions": {
+            "symbols": [c.symbols for c in comps],
+            "counts": [c.counts for c in comps],
+        },
+        "entries": {
+            "composition": [i for i, _ in rows],
+            "id": [e.id for _, e in rows],
+            "formula": [e.formula for _, e in rows],
+            "energy_above_hull": [e.energy_above_hull for _, e in rows],
+            "is_stable": [e.is_stable for _, e in rows],
+            "theoretical": [e.theoretical for _, e in rows],
+        },
     }
+
+
+def _from_doc(doc: dict) -> KnownSet:
+    """Inverse of :func:`_to_doc` (KeyError/TypeError/ValueError on a damaged file)."""
+    if doc.get("format") != STORE_FORMAT:
+        raise ValueError(f"store format {doc.get('format')!r}, expected {STORE_FORMAT}")
+    cols = doc["compositions"]
+    comps = [Composition(tuple(s), tuple(c)) for s, c in zip(cols["symbols"], cols["counts"])]
+    entries: dict[Composition, list[KnownEntry]] = {c: [] for c in comps}
+    e = doc["entries"]
+    fields = zip(e["composition"], e["id"], e["formula"], e["energy_above_hull"], e["is_stable"], e["theoretical"])
+    for i, ident, formula, e_hull, stable, theoretical in fields:
+        entries[comps[i]].append(KnownEntry(ident, formula, e_hull, stable, theoretical))
+    return KnownSet(doc["name"], doc["source"], entries, doc.get("version"), doc.get("date"), doc.get("outside", {}))
+
+
+@contextmanager
+def _no_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector while building many small objects that hold no cycles.
+
+    Allocating 150 000 entries otherwise triggers repeated full collections over the whole heap
+    (pymatgen and numba make it large): measured, loading takes about twice as long.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def save_set(known: KnownSet) -> Path:
+    """Write ``known`` to the store atomically (an interrupted write leaves the old file whole)."""
+    path = _set_path(known.name)
     with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(doc, separators=(",", ":")), encoding="utf-8")
+        tmp.write_text(json.dumps(_to_doc(known), separators=(",", ":")), encoding="utf-8")
     return path
 
 
 def load_set(name: str) -> KnownSet:
-    """Read a cached set by name (InputError if there is none)."""
+    """Read a cached set by name (InputError if there is none or it is damaged)."""
     path = _set_path(name)
     if not path.exists():
         raise InputError(f"no known-materials set named {name!r} is cached{_cached_hint()}")
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
+        with _no_gc():
+            return _from_doc(json.loads(path.read_bytes()))
+    except (OSError, ValueError, KeyError, TypeError, IndexError) as exc:
         raise InputError(f"cached set {name!r} is unreadable ({exc}); fetch or import it again") from None
-    entries: dict[Composition, list[KnownEntry]] = {}
-    for symbols, counts, *fields in doc["entries"]:
-        entries.setdefault(Composition(tuple(symbols), tuple(counts)), []).append(KnownEntry(*fields))
-    return KnownSet(doc["name"], doc["source"], entries, doc.get("version"), doc.get("date"), doc.get("outside", {}))
 
 
 def cached_names() -> list[str]:
@@ -170,12 +306,18 @@ def _cached_hint() -> str:
 # -- importing files ----------------------------------------------------------------------------
 
 
-def read_file(path: Path) -> list[KnownEntry]:
-    """Entries from CSV (``formula`` column, optional ``id``), JSON (list of formulas or of objects
-    with ``formula``/``id``) or text (one formula per line, ``#`` comments). A malformed formula is
-    refused with its line (or item) number."""
+Located = tuple[str, KnownEntry]  # (where: "file, line 3", entry)
+
+
+def read_file(path: Path) -> list[Located]:
+    """Entries of a file, each with where it stands, for :func:`build_set` to parse.
+
+    CSV: a ``formula`` column (any case), optional ``id``. JSON: a list of formulas or of objects
+    with ``formula`` and optional ``id``. Anything else: text, one formula per line, ``#`` comments.
+    Line numbers are 1-based lines of the file, so an error points at the line to fix.
+    """
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot read {str(path)!r}: {exc}") from None
     suffix = path.suffix.lower()
@@ -186,55 +328,99 @@ def read_file(path: Path) -> list[KnownEntry]:
     return _from_lines(text, path)
 
 
-def _checked(formula: str, where: str) -> KnownEntry:
-    try:
-        parse_formula(formula)
-    except InputError as exc:
-        raise InputError(f"{where}: {exc}") from None
-    return KnownEntry(id=None, formula=formula.strip())
-
-
-def _from_lines(text: str, path: Path) -> list[KnownEntry]:
+def _from_lines(text: str, path: Path) -> list[Located]:
     out = []
     for n, line in enumerate(text.splitlines(), start=1):
         line = line.split("#", 1)[0].strip()
         if line:
-            out.append(_checked(line, f"{path}, line {n}"))
+            out.append((f"{path}, line {n}", KnownEntry(id=None, formula=line)))
     return out
 
 
-def _from_csv(text: str, path: Path) -> list[KnownEntry]:
+def _from_csv(text: str, path: Path) -> list[Located]:
     reader = csv.DictReader(io.StringIO(text))
-    if not reader.fieldnames or "formula" not in reader.fieldnames:
+    columns = {name.strip().lower(): name for name in reader.fieldnames or []}
+    if "formula" not in columns:
         raise InputError(f"{path}: CSV needs a 'formula' column (found: {', '.join(reader.fieldnames or [])})")
+    formula_col, id_col = columns["formula"], columns.get("id")
     out = []
-    for n, row in enumerate(reader, start=2):
-        entry = _checked(row["formula"] or "", f"{path}, line {n}")
-        out.append(KnownEntry(id=row.get("id") or None, formula=entry.formula))
+    for row in reader:
+        where = f"{path}, line {reader.line_num}"  # the line the record ends on: exact unless quoted newlines
+        formula = (row.get(formula_col) or "").strip()
+        ident = (row.get(id_col) or "").strip() if id_col else ""
+        out.append((where, KnownEntry(id=ident or None, formula=formula)))
     return out
 
 
-def _from_json(text: str, path: Path) -> list[KnownEntry]:
+def _from_json(text: str, path: Path) -> list[Located]:
     try:
-        doc = json.loads(text)
+        items = _json_list_with_lines(text)
     except ValueError as exc:
         raise InputError(f"{path}: not valid JSON ({exc})") from None
-    if not isinstance(doc, list):
+    if items is None:
         raise InputError(f"{path}: expected a JSON list of formulas or of objects with 'formula'")
     out = []
-    for n, item in enumerate(doc, start=1):
+    for line, item in items:
+        where = f"{path}, line {line}"
         formula = item.get("formula") if isinstance(item, dict) else item
         if not isinstance(formula, str):
-            raise InputError(f"{path}, item {n}: no formula string")
-        entry = _checked(formula, f"{path}, item {n}")
+            raise InputError(f"{where}: no formula string in {json.dumps(item)[:60]}")
         ident = item.get("id") if isinstance(item, dict) else None
-        out.append(KnownEntry(id=None if ident is None else str(ident), formula=entry.formula))
+        out.append((where, KnownEntry(id=None if ident is None else str(ident), formula=formula)))
     return out
+
+
+def _json_list_with_lines(text: str) -> list[tuple[int, object]] | None:
+    """Decode a top-level JSON list item by item, with the line each item starts on (None: not a list)."""
+    decoder = json.JSONDecoder()
+    ws = re.compile(r"[ \t\n\r]*")
+    pos = ws.match(text, 0).end()  # type: ignore[union-attr]
+    if not text.startswith("[", pos):
+        decoder.decode(text)  # raises for invalid JSON; valid JSON that is not a list falls through
+        return None
+    pos = ws.match(text, pos + 1).end()  # type: ignore[union-attr]
+    items: list[tuple[int, object]] = []
+    if text.startswith("]", pos):
+        return items if not text[pos + 1 :].strip() else decoder.decode(text)
+    while True:
+        item, end = decoder.raw_decode(text, pos)
+        items.append((text.count("\n", 0, pos) + 1, item))
+        pos = ws.match(text, end).end()  # type: ignore[union-attr]
+        if text.startswith(",", pos):
+            pos = ws.match(text, pos + 1).end()  # type: ignore[union-attr]
+        elif text.startswith("]", pos) and not text[pos + 1 :].strip():
+            return items
+        else:
+            decoder.decode(text)  # let json name the syntax error
+            raise ValueError(f"unexpected data at line {text.count(chr(10), 0, pos) + 1}")
 
 
 def import_file(path: Path, name: str | None = None) -> KnownSet:
-    """Build a set from a file (not cached; see :func:`save_set`)."""
-    return build_set(name or path.stem, str(path), read_file(path))
+    """Build a set from a file (not cached; see :func:`save_set`).
+
+    Parameters
+    ----------
+    path : CSV, JSON or text file (see :func:`read_file`).
+    name : name for ``--known``; default the file's stem, made into a valid name.
+
+    Raises InputError naming the file and line of the first malformed formula, or if the file
+    holds no formulas at all.
+    """
+    rows = read_file(path)
+    if not rows:
+        raise InputError(f"{path}: no formulas found")
+    if name == MP_NAME:
+        raise InputError(f"{MP_NAME!r} names the Materials Project set (`known fetch`); choose another --name")
+    set_name = check_name(name) if name is not None else _name_from_stem(path.stem)
+    return build_set(set_name, str(path), rows)
+
+
+def _name_from_stem(stem: str) -> str:
+    """A valid set name from a file stem ('ICSD list (2024)' -> 'ICSD_list_2024')."""
+    cleaned = re.sub(r"[^A-Za-z0-9_.-]+", "_", stem).strip("_.-")[:64] or "imported"
+    if cleaned.lower() == "none":
+        return "imported"
+    return f"{cleaned}_file" if cleaned == MP_NAME else cleaned
 
 
 # -- the --known option -------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """A small Materials Project stand-in on 127.0.0.1, answering as the real API does.
 
-Shapes follow mp-api/emmet: ``GET /heartbeat`` -> ``{"db_version", "version", ...}``;
+Shapes follow mp-api/emmet: ``GET /heartbeat`` (public, no key, as on MP: mp-api calls it without
+one) -> ``{"db_version", "version", "access_controlled_batch_ids", ...}``;
 ``GET /materials/summary/?_fields=..&_limit=..&_skip=..`` -> ``{"data": [...], "meta": {"total_doc",
 "max_limit", ...}}``; a wrong ``x-api-key`` gets 401 with ``{"detail": ...}``.
 """
@@ -23,7 +24,8 @@ class MPState:
     """What the server holds and how it misbehaves."""
 
     docs: list[dict]
-    fail_skips: dict[int, int] = field(default_factory=dict)  # _skip -> how many times to answer 503
+    fail_skips: dict[int, int] = field(default_factory=dict)  # _skip -> how many times to fail that page
+    fail_status: int = 503  # what a failing page answers (429 comes with Retry-After: 0)
     requests: list[str] = field(default_factory=list)
     db_version: str = "2023.11.1"
 
@@ -47,11 +49,13 @@ def _handler(state: MPState) -> type[BaseHTTPRequestHandler]:
         def log_message(self, *args: object) -> None:  # keep test output clean
             pass
 
-        def _send(self, code: int, body: dict) -> None:
+        def _send(self, code: int, body: dict, headers: dict[str, str] | None = None) -> None:
             raw = json.dumps(body).encode()
             self.send_response(code)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(raw)))
+            for key, value in (headers or {}).items():
+                self.send_header(key, value)
             self.end_headers()
             self.wfile.write(raw)
 
@@ -63,7 +67,7 @@ def _handler(state: MPState) -> type[BaseHTTPRequestHandler]:
                     200,
                     {
                         "status": "OK",
-                        "version": "0.84.0",
+                        "version": "0.86.3",
                         "db_version": state.db_version,
                         "access_controlled_batch_ids": [],
                     },
@@ -79,7 +83,10 @@ def _handler(state: MPState) -> type[BaseHTTPRequestHandler]:
             limit, skip = min(int(q.get("_limit", 100)), 1000), int(q.get("_skip", 0))
             if state.fail_skips.get(skip, 0) > 0:
                 state.fail_skips[skip] -= 1
-                self._send(503, {"detail": "Service Unavailable"})
+                detail = "Too Many Requests" if state.fail_status == 429 else "Service Unavailable"
+                self._send(
+                    state.fail_status, {"detail": detail}, {"Retry-After": "0"} if state.fail_status == 429 else {}
+                )
                 return
             fields = q.get("_fields", "").split(",")
             page = [{k: d[k] for k in fields if k in d} for d in state.docs[skip : skip + limit]]
@@ -88,7 +95,7 @@ def _handler(state: MPState) -> type[BaseHTTPRequestHandler]:
                 {
                     "data": page,
                     "meta": {
-                        "api_version": "0.84.0",
+                        "api_version": "0.86.3",
                         "total_doc": len(state.docs),
                         "max_limit": 1000,
                         "time_stamp": "2026-11-25T00:00:00",

@@ -12,12 +12,29 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn
 from rich.table import Table
 
+from chemspace.core.elements import DEFAULT_OXIDATION_STATES, element_table
 from chemspace.core.errors import CancelledError, InputError
-from chemspace.core.known import cached_names, import_file, load_set, remove_set, save_set
+from chemspace.core.known import (
+    KnownSet,
+    cached_names,
+    data_dir,
+    import_file,
+    load_set,
+    remove_set,
+    save_set,
+)
 from chemspace.core.mp_client import DEFAULT_ENDPOINT, fetch_materials_project
 from chemspace.tui.options import err_console, guarded
 
 known_app = typer.Typer(help="Known-materials sets: Materials Project download, file imports.", no_args_is_help=True)
+
+
+def _save(known: KnownSet) -> Path:
+    """Cache ``known``; a disk failure (full, read-only) becomes one clear line, the old cache intact."""
+    try:
+        return save_set(known)
+    except OSError as exc:
+        raise InputError(f"cannot write the cache in {data_dir()}: {exc.strerror or exc}") from None
 
 
 @known_app.command("fetch")
@@ -37,6 +54,7 @@ def fetch(
         TaskProgressColumn(),
         TextColumn("{task.completed:,.0f}/{task.total:,.0f} materials"),
         console=err_console,
+        transient=True,
         disable=not err_console.is_terminal,
     ) as progress:
         task = progress.add_task("fetch", total=None)
@@ -50,11 +68,12 @@ def fetch(
         except KeyboardInterrupt:
             cancel.set()
             raise CancelledError from None
-    path = save_set(known)
+    path = _save(known)
     err_console.print(
-        f"cached {sum(len(v) for v in known.entries.values()):,} entries ({len(known):,} compositions), "
+        f"cached {known.entry_count:,} entries ({len(known):,} compositions), "
         f"database {known.version or 'unknown'}, in {path}",
         highlight=False,
+        soft_wrap=True,
     )
 
 
@@ -66,34 +85,55 @@ def import_(
 ) -> None:
     """Import a list of known formulas (ICSD, OQMD, in-house) and cache it under a name."""
     known = import_file(file, name)
-    path = save_set(known)
-    err_console.print(f"cached {len(known):,} compositions as {known.name!r} in {path}", highlight=False)
+    path = _save(known)
+    outside = sum(known.outside.values())
+    note = f", {outside:,} outside the space (1 or more than 6 elements)" if outside else ""
+    err_console.print(
+        f"cached {known.entry_count:,} entries ({len(known):,} compositions{note}) as {known.name!r} in {path}",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+#: `known list` reports what falls outside the space at the paper's settings.
+LIST_MAX_STOICH = 8
 
 
 @known_app.command("list")
 @guarded
 def list_() -> None:
-    """Show every cached set: source, version, date, compositions per arity, entries outside the space."""
-    table = Table(title="Known-materials sets")
-    for col in ("Name", "Source", "Version", "Date", "Binary", "Ternary", "Quaternary", "Other", "Outside"):
-        table.add_column(col, justify="right" if col in ("Binary", "Ternary", "Quaternary", "Other") else "left")
-    for name in cached_names():
+    """Show every cached set: source, version, date, compositions per arity, entries outside the space.
+
+    "Outside" is counted at the paper's settings (coefficients up to 8, smact14 oxidation states):
+    1 or more than 6 elements, a coefficient above 8, an element without oxidation states.
+    """
+    names = cached_names()
+    if not names:
+        err_console.print(
+            f"no known-materials sets cached in {data_dir()}; get one with `chemspace-tui known fetch` "
+            "(Materials Project) or `chemspace-tui known import FILE`",
+            highlight=False,
+            soft_wrap=True,
+        )
+        return
+    table = Table(title="Known-materials sets", caption=f"outside: at max stoichiometry {LIST_MAX_STOICH}, smact14")
+    for col in ("Name", "Source", "Version", "Date", "Entries", "Binary", "Ternary", "Quaternary", "5-6", "Outside"):
+        table.add_column(col, justify="left" if col in ("Name", "Source", "Version", "Date", "Outside") else "right")
+    elements = element_table(DEFAULT_OXIDATION_STATES)
+    for name in names:
         known = load_set(name)
         counts = known.count_by_arity()
-        other = sum(v for k, v in counts.items() if k not in (2, 3, 4))
-        outside = ", ".join(f"{v:,} {k}" for k, v in known.outside.items()) or "0"
+        _, outside = known.within(LIST_MAX_STOICH, elements)
         table.add_row(
             name,
             known.source,
             known.version or "—",
             known.date or "—",
+            f"{known.entry_count:,}",
             *(f"{counts.get(a, 0):,}" for a in (2, 3, 4)),
-            f"{other:,}",
-            outside,
+            f"{counts.get(5, 0) + counts.get(6, 0):,}",
+            "\n".join(f"{v:,} {k}" for k, v in sorted(outside.items())) or "0",
         )
-    if not cached_names():
-        err_console.print("no sets cached yet: `chemspace-tui known fetch` or `known import FILE`", highlight=False)
-        return
     Console().print(table)
 
 
@@ -102,4 +142,4 @@ def list_() -> None:
 def remove(name: Annotated[str, typer.Argument(help="Cached set to delete.")]) -> None:
     """Delete a cached set."""
     remove_set(name)
-    err_console.print(f"removed {name!r}", highlight=False)
+    err_console.print(f"removed {name!r}", highlight=False, soft_wrap=True)
