@@ -1,4 +1,12 @@
-"""Static figures of projections (matplotlib, Agg): one panel, or the paper's embeddings-by-reducers grid."""
+"""Static figures of projections (matplotlib, Agg): one panel, or the paper's embeddings-by-reducers grid.
+
+Colours follow the paper (:mod:`chemspace.core.palette`, shared with the app): categories as in
+Figs. 2-4, anion classes as in Fig. 5, and "allowed"/"forbidden" in colours the categories do not use.
+
+Every panel is 3 x 3 inches at 100 dpi, so a PNG of ``rows x columns`` panels is exactly
+``300 * columns`` by ``300 * rows`` pixels (``bbox_inches`` is left alone on purpose); an SVG has the
+same size in points x 0.72 (216 pt per panel). Files are written atomically.
+"""
 
 from __future__ import annotations
 
@@ -9,57 +17,129 @@ import numpy as np
 
 from chemspace.core.atomic import atomic_path
 from chemspace.core.errors import InputError
+from chemspace.core.palette import ANION_HEX, CATEGORY_HEX, DRAW_ORDER
 from chemspace.core.reduce import Projection
 
-#: The paper's colours: categories (Figs. 2-4) and anion classes (Fig. 5).
-CATEGORY_COLOURS = {
-    "standard": "tab:blue",
-    "missing": "tab:red",
-    "interesting": "tab:green",
-    "unlikely": "tab:grey",
-    "allowed": "tab:red",
-    "forbidden": "tab:grey",
-}
-ANION_COLOURS = {
-    "pnictide": "gold",
-    "halide": "tab:blue",
-    "chalcogenide": "tab:red",
-    "oxide": "tab:green",
-    "other": "tab:grey",
-}
+COLOURINGS = ("category", "anion")
 FIGURE_SUFFIXES = (".png", ".svg")
+PANEL_INCHES = 3.0
+DPI = 100
+
+
+def check_figure_path(path: Path) -> str:
+    """'png' or 'svg' from the suffix, else InputError."""
+    suffix = path.suffix.lower()
+    if suffix not in FIGURE_SUFFIXES:
+        raise InputError(f"figure file {str(path)!r} must end in .png or .svg")
+    return suffix.lstrip(".")
+
+
+def check_colouring(colour_by: str) -> str:
+    """Return ``colour_by`` if it is 'category' or 'anion', else InputError."""
+    if colour_by not in COLOURINGS:
+        raise InputError(f"colouring {colour_by!r} is not category or anion")
+    return colour_by
+
+
+def _ordered(names: set[str]) -> list[str]:
+    return sorted(names, key=lambda n: (DRAW_ORDER.index(n) if n in DRAW_ORDER else len(DRAW_ORDER), n))
 
 
 def _scatter(ax, projection: Projection, colour_by: str) -> None:
-    classes = projection.labels if colour_by == "category" else projection.anion_classes
-    palette = CATEGORY_COLOURS if colour_by == "category" else ANION_COLOURS
-    for name, colour in palette.items():  # grey classes first in the dicts' order is fine: few points
-        mask = np.asarray(classes) == name
-        if mask.any():
-            ax.scatter(projection.x[mask], projection.y[mask], s=2, c=colour, label=name, alpha=0.6, linewidths=0)
+    """One panel: points coloured by category or anion class, axes bare as in the paper."""
+    classes = np.asarray(projection.labels if colour_by == "category" else projection.anion_classes)
+    palette = CATEGORY_HEX if colour_by == "category" else ANION_HEX
+    for name in _ordered(set(classes.tolist())):
+        mask = classes == name
+        ax.scatter(
+            projection.x[mask],
+            projection.y[mask],
+            s=2,
+            c=palette.get(name, "#000000"),
+            label=name,
+            alpha=0.6,
+            linewidths=0,
+            rasterized=False,
+        )
     ax.set_xticks([])
     ax.set_yticks([])
 
 
-def draw(projections: Sequence[Projection], path: Path, colour_by: str = "category", columns: int = 1) -> None:
-    """Write one panel per projection (grid of ``columns``) to PNG or SVG, atomically."""
-    if path.suffix.lower() not in FIGURE_SUFFIXES:
-        raise InputError(f"figure file {str(path)!r} must end in .png or .svg")
+def _legend_entries(projections: Sequence[Projection], colour_by: str) -> list[str]:
+    names: set[str] = set()
+    for p in projections:
+        names |= set(np.asarray(p.labels if colour_by == "category" else p.anion_classes).tolist())
+    palette = CATEGORY_HEX if colour_by == "category" else ANION_HEX
+    return [n for n in palette if n in names] + sorted(names - set(palette))
+
+
+def draw(
+    projections: Sequence[Projection],
+    path: Path,
+    colour_by: str = "category",
+    columns: int = 1,
+    titles: Sequence[str] | None = None,
+) -> None:
+    """Write one panel per projection, ``columns`` per row, to PNG or SVG, atomically.
+
+    Parameters
+    ----------
+    projections : the panels, row by row.
+    path : FILE.png or FILE.svg.
+    colour_by : "category" (Figs. 2-4) or "anion" (Fig. 5).
+    columns : panels per row (3 for the embeddings-by-reducers grid).
+    titles : panel titles; default "embedding · reducer".
+    """
+    fmt = check_figure_path(path)
+    check_colouring(colour_by)
+    if not projections:
+        raise InputError("nothing to draw")
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
 
+    columns = max(1, min(columns, len(projections)))
     rows = -(-len(projections) // columns)
-    fig, axes = plt.subplots(rows, columns, figsize=(3 * columns, 3 * rows), squeeze=False, dpi=100)
-    for ax, proj in zip(axes.ravel(), projections):
-        _scatter(ax, proj, colour_by)
-        ax.set_title(f"{proj.embedding} · {proj.reducer}", fontsize=8)
-    for ax in axes.ravel()[len(projections) :]:
-        ax.axis("off")
-    handles, names = axes.ravel()[0].get_legend_handles_labels()
-    fig.legend(handles, names, loc="lower center", ncol=len(names), markerscale=4, frameon=False)
-    fig.tight_layout(rect=(0, 0.05, 1, 1))
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format=path.suffix.lower().lstrip("."))
-    plt.close(fig)
+    fig, axes = plt.subplots(
+        rows, columns, figsize=(PANEL_INCHES * columns, PANEL_INCHES * rows), squeeze=False, dpi=DPI
+    )
+    try:
+        for i, (ax, proj) in enumerate(zip(axes.ravel(), projections)):
+            _scatter(ax, proj, colour_by)
+            ax.set_title(titles[i] if titles else f"{proj.embedding} · {proj.reducer}", fontsize=8)
+        for ax in axes.ravel()[len(projections) :]:
+            ax.axis("off")
+        palette = CATEGORY_HEX if colour_by == "category" else ANION_HEX
+        names = _legend_entries(projections, colour_by)
+        handles = [
+            Line2D([], [], marker="o", linestyle="", markersize=4, color=palette.get(n, "#000000")) for n in names
+        ]
+        ncol = max(1, min(len(names), 3 * columns))
+        legend_rows = -(-len(names) // ncol)
+        fig.legend(
+            handles,
+            names,
+            loc="lower center",
+            ncol=ncol,
+            frameon=False,
+            fontsize=7,
+            columnspacing=1.0,
+            handletextpad=0.2,
+        )
+        fig.tight_layout(rect=(0, 0.2 * legend_rows / (PANEL_INCHES * rows), 1, 1))
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, format=fmt, dpi=DPI)
+    finally:
+        plt.close(fig)
+
+
+def draw_grid(
+    grid: Sequence[Sequence[Projection]],
+    path: Path,
+    colour_by: str = "category",
+) -> None:
+    """The paper's Figs. 2-5 layout: one row per embedding, one column per reducer."""
+    columns = max(len(row) for row in grid)
+    draw([p for row in grid for p in row], path, colour_by, columns=columns)

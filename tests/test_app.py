@@ -8,8 +8,9 @@ import csv
 import json
 
 import pytest
-from app_helpers import SYSTEM, FakeProjector, make_app, system_app, wait_for, wait_ready
+from app_helpers import SYSTEM, SpyProjector, make_app, system_app, wait_for, wait_ready
 from textual.widgets import DataTable, Input, Select
+from textual.worker import WorkerState
 
 from chemspace.core.census import CensusSettings, run_census
 from chemspace.core.system import system_rows
@@ -121,10 +122,10 @@ def test_system_table_filters_sorts_and_element_selection() -> None:
 
 
 def test_projection_selectors_and_failure_notification() -> None:
-    projector = FakeProjector()
+    projector = SpyProjector()
 
     async def scenario() -> None:
-        app = system_app(projector)
+        app = system_app(projector, warm_up_reducers=True)
         async with app.run_test(size=(120, 36)) as pilot:
             await wait_ready(pilot)
             await pilot.press("3")
@@ -147,19 +148,10 @@ def test_projection_selectors_and_failure_notification() -> None:
             await pilot.press("d")
             await wait_for(pilot, lambda: any("projection failed" in n.message for n in app._notifications))
             assert app.is_running  # no traceback, still alive
-
-    run(scenario())
-
-
-def test_projection_not_available_says_so() -> None:
-    async def scenario() -> None:
-        app = system_app()
-        app.projector, app.projector_reason = None, "projections not available in this build"
-        async with app.run_test(size=(100, 30)) as pilot:
-            await wait_ready(pilot)
-            await pilot.press("3")
-            status = str(app.main.query_one("#scatter-status").render())
-            assert "projections not available" in status
+            # opening the tab started the reducer warm-up (t-SNE and UMAP loaded in the background)
+            assert app.reducer_warm_up is not None
+            await wait_for(pilot, lambda: app.reducer_warm_up.is_finished)
+            assert app.reducer_warm_up.state == WorkerState.SUCCESS
 
     run(scenario())
 

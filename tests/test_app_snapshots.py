@@ -1,9 +1,9 @@
 """SVG snapshots of every screen (pytest-textual-snapshot), on deterministic data: system mode Li-Zn-Sn-O,
-no elapsed times, no animations, a fake projector. Refresh the baselines with ``--snapshot-update``."""
+no elapsed times, no animations, the real projections (PCA). Refresh the baselines with ``--snapshot-update``."""
 
 from __future__ import annotations
 
-from app_helpers import FakeProjector, system_app, wait_for, wait_ready
+from app_helpers import SpyProjector, system_app, wait_for, wait_ready
 from textual.pilot import Pilot
 
 from chemspace.tui.app import ChemspaceApp
@@ -49,7 +49,7 @@ def test_projection_screen(snap_compare) -> None:
         await wait_for(pilot, lambda: "drawn" in str(app.main.query_one("#scatter-status").render()))
         await pilot.pause()
 
-    assert snap_compare(system_app(FakeProjector()), terminal_size=SIZE, run_before=before)
+    assert snap_compare(system_app(SpyProjector()), terminal_size=SIZE, run_before=before)
 
 
 def test_system_screen(snap_compare) -> None:

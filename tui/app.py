@@ -28,12 +28,14 @@ from textual.widgets import Footer, Header, Label, Select, TabbedContent, TabPan
 from textual.worker import Worker, WorkerState
 
 from chemspace.core.census import CATEGORIES, LABELS, ArityCensus, CensusResult, CensusSettings, run_census
+from chemspace.core.embeddings import EMBEDDINGS
 from chemspace.core.errors import InputError
 from chemspace.core.known import KnownSet
+from chemspace.core.reduce import REDUCERS, Projection, project_samples, warm_up
 from chemspace.core.system import SystemRow
 from chemspace.tui.screens import ExportScreen, HelpScreen
 from chemspace.tui.widgets import CensusPanel, ElementDetail, PeriodicTable, ScatterPanel, SystemExplorer
-from chemspace.tui.widgets.scatter import EMBEDDINGS, REDUCERS, ProjectionData, load_projector, option_names
+from chemspace.tui.widgets.scatter import ProjectionData
 from chemspace.tui.widgets.style import ARITY_NAMES
 
 TABS = ("census", "periodic", "projection", "system")
@@ -172,8 +174,9 @@ class ChemspaceApp(App[None]):
         options: AppOptions,
         *,
         show_elapsed: bool = True,
-        projector: Callable[..., object] | None = None,
+        projector: Callable[..., Projection] | None = None,
         autostart: bool = True,
+        warm_up_reducers: bool = True,
     ) -> None:
         super().__init__()
         self.options = options
@@ -183,12 +186,9 @@ class ChemspaceApp(App[None]):
         self.known_name = None if options.known is None else options.known.name
         self.show_elapsed = show_elapsed
         self.autostart = autostart
-        if projector is not None:
-            self.projector, self.projector_reason = projector, ""
-        else:
-            self.projector, self.projector_reason = load_projector()
-        self.embeddings = option_names("EMBEDDINGS", EMBEDDINGS)
-        self.reducers = option_names("REDUCERS", REDUCERS)
+        self.projector: Callable[..., Projection] = projector or project_samples
+        self.embeddings: tuple[str, ...] = EMBEDDINGS
+        self.reducers: tuple[str, ...] = REDUCERS
         self.embedding = options.embedding if options.embedding in self.embeddings else self.embeddings[0]
         self.reducer = options.reducer if options.reducer in self.reducers else self.reducers[0]
         self.colouring = "category"
@@ -206,6 +206,8 @@ class ChemspaceApp(App[None]):
         self._projection_cancel = threading.Event()
         self._projections: dict[tuple, tuple[ProjectionData | None, int]] = {}
         self._projection_key: tuple | None = None
+        self._warm_up_reducers = warm_up_reducers
+        self.reducer_warm_up: Worker | None = None
         self._states: dict[str, tuple[int, ...]] | None = None
         self.main = MainScreen()
         self.sub_title = "whole space" if self.system is None else "-".join(self.system)
@@ -498,14 +500,8 @@ class ChemspaceApp(App[None]):
             return
         if self.main.query_one(TabbedContent).active != "projection":
             return
-        if self.projector is None:
-            panel.set_status("[yellow]projections not available[/]")
-            panel.show(
-                None,
-                self.colouring,
-                f"{self.projector_reason}.\nThe census, the periodic table and the system table work without it.",
-            )
-            return
+        if self.reducer_warm_up is None and self._warm_up_reducers:
+            self.reducer_warm_up = self._warm_up_worker()
         key = (self.run_id, self.arity, self.embedding, self.reducer)
         if key == self._projection_key:
             return
@@ -531,11 +527,20 @@ class ChemspaceApp(App[None]):
         width, height = panel.plot_cells()
         self._projection_worker(key, self._samples_for(census), width, height, self._projection_cancel)
 
+    @work(thread=True, group="warm-up", exit_on_error=False, name="reducer warm-up")
+    def _warm_up_worker(self) -> None:
+        """Load t-SNE and UMAP (imports, numba kernels) while the user looks at the projection tab.
+
+        The first t-SNE or UMAP of a process otherwise pays several seconds of imports and kernel
+        loading; a warm-up failure is harmless (the real projection then reports any error).
+        """
+        yield_cpu_to_interface()
+        warm_up(("umap", "tsne"))  # exit_on_error=False: a failure only marks the worker as failed
+
     @work(thread=True, group="projection", exit_on_error=False, name="projection")
     def _projection_worker(self, key: tuple, samples: dict, width: int, height: int, cancel: threading.Event) -> None:
         yield_cpu_to_interface()
         _, _, embedding, reducer = key
-        assert self.projector is not None
         try:
             projection = self.projector(samples, embedding, reducer, random_state=self.settings.seed, cancel=cancel)
         except Exception as exc:

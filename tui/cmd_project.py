@@ -1,7 +1,16 @@
-"""`chemspace-tui project`: embed sampled compositions and reduce them to 2-D (Figs. 2-5)."""
+"""`chemspace-tui project`: embed sampled compositions and reduce them to 2-D (the paper's Figs. 2-5).
+
+The census draws ``--samples`` compositions per label (the four categories with a known set, else
+allowed/forbidden), :func:`chemspace.core.reduce.project_samples` embeds and projects them (the same
+code path as the app's projection panel), and the table ``formula, category, anion_class, x, y`` is
+written atomically. ``--figure`` draws the projection; with ``--grid`` it draws the paper's grid of
+the six element embeddings (rows) by PCA, t-SNE and UMAP (columns) for the one arity.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -9,14 +18,15 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import typer
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
 from chemspace.core.atomic import atomic_path
-from chemspace.core.census import run_census
-from chemspace.core.embeddings import PAPER_EMBEDDINGS, element_vectors
+from chemspace.core.census import ArityCensus, run_census
+from chemspace.core.embeddings import PAPER_EMBEDDINGS, check_embedding
 from chemspace.core.errors import InputError
 from chemspace.core.export import output_format
-from chemspace.core.figures import draw
-from chemspace.core.reduce import REDUCERS, Projection, project_samples
+from chemspace.core.figures import check_colouring, check_figure_path, draw
+from chemspace.core.reduce import REDUCERS, Projection, make_reducer, project_samples
 from chemspace.tui.options import (
     KnownOpt,
     MaxStoichOpt,
@@ -26,33 +36,74 @@ from chemspace.tui.options import (
     err_console,
     guarded,
     load_known,
+    parse_arities,
     settings_from_options,
 )
 
 
-def _write_table(projection: Projection, path: Path) -> None:
-    table = pa.table(
+def projection_table(projection: Projection) -> pa.Table:
+    """The output columns: formula, category, anion_class, x, y."""
+    return pa.table(
         {
-            "formula": projection.formulas,
-            "category": list(projection.labels),
-            "anion_class": list(projection.anion_classes),
-            "x": projection.x,
-            "y": projection.y,
+            "formula": pa.array(projection.formulas, type=pa.string()),
+            "category": pa.array([str(v) for v in projection.labels], type=pa.string()),
+            "anion_class": pa.array([str(v) for v in projection.anion_classes], type=pa.string()),
+            "x": pa.array(projection.x, type=pa.float64()),
+            "y": pa.array(projection.y, type=pa.float64()),
         }
     )
+
+
+def write_projection(projection: Projection, path: Path) -> None:
+    """Write the projection as CSV or Parquet (by suffix), atomically."""
+    table = projection_table(projection)
     fmt = output_format(path)
-    with atomic_path(path) as tmp:
-        if fmt == "csv":
-            pacsv.write_csv(table, tmp)
-        else:
-            pq.write_table(table, tmp)
+    try:
+        with atomic_path(path) as tmp:
+            if fmt == "csv":
+                pacsv.write_csv(table, tmp)
+            else:
+                pq.write_table(table, tmp)
+    except OSError as exc:
+        raise InputError(f"cannot write {str(path)!r}: {exc.strerror or exc}") from None
+
+
+def _single_arity(text: str) -> int:
+    arities = parse_arities(text)
+    if len(arities) != 1:
+        raise InputError(f"--arity takes one arity for a projection, got {text!r}")
+    return arities[0]
+
+
+@contextmanager
+def _progress() -> Iterator[Progress]:
+    """Bars on stderr (hidden when stderr is not a terminal, so pipes and tests stay clean)."""
+    progress = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=False,
+        disable=not err_console.is_terminal,
+    )
+    with progress:
+        yield progress
+
+
+def _panels(grid: bool, embedding: str, reducer: str) -> list[tuple[str, str]]:
+    if not grid:
+        return [(embedding, reducer)]
+    return [(e, r) for e in PAPER_EMBEDDINGS for r in REDUCERS]
 
 
 @guarded
 def project_command(
     out: Annotated[Path, typer.Option("--out", "-o", help="FILE.csv or FILE.parquet")],
-    arity: Annotated[int, typer.Option("--arity", "-a", help="Number of elements (2..6).")] = 2,
-    embedding: Annotated[str, typer.Option("--embedding", "-e", help="Element embedding, e.g. magpie.")] = "magpie",
+    arity: Annotated[str, typer.Option("--arity", "-a", help="Number of elements (2..6).")] = "2",
+    embedding: Annotated[
+        str, typer.Option("--embedding", "-e", help="Element embedding (magpie, mat2vec, ...) or skipspecies.")
+    ] = "magpie",
     reducer: Annotated[str, typer.Option("--reducer", "-r", help="pca, tsne or umap.")] = "pca",
     samples: SamplesOpt = 3000,
     seed: SeedOpt = 42,
@@ -60,29 +111,79 @@ def project_command(
     max_stoich: MaxStoichOpt = 8,
     oxidation_states: OxStatesOpt = "smact14",
     figure: Annotated[Path | None, typer.Option("--figure", help="Also draw FILE.png or FILE.svg.")] = None,
-    grid: Annotated[bool, typer.Option("--grid", help="Figure: every paper embedding x every reducer.")] = False,
+    grid: Annotated[
+        bool, typer.Option("--grid", help="Figure: the six paper embeddings x PCA, t-SNE, UMAP (Figs. 2-5).")
+    ] = False,
     colour: Annotated[str, typer.Option("--colour", help="Figure colouring: category or anion.")] = "category",
 ) -> None:
-    """Embed the census's per-label samples and project them to 2-D (columns formula, category, anion_class, x, y)."""
-    output_format(out)
-    element_vectors(embedding)  # validate names before the census runs
-    if reducer not in REDUCERS:
-        raise InputError(f"unknown reducer {reducer!r} (expected one of {', '.join(REDUCERS)})")
-    if colour not in ("category", "anion"):
-        raise InputError(f"--colour {colour!r} is not category or anion")
-    settings = settings_from_options(str(arity), max_stoich, oxidation_states, samples, seed)
-    census = run_census(settings, known=load_known(known)).arities[arity]
-    with err_console.status(f"{embedding} + {reducer} on {sum(len(v) for v in census.samples.values()):,} samples"):
-        projection = project_samples(census.samples, embedding, reducer, random_state=seed)
-    _write_table(projection, out)
-    if projection.skipped:
-        err_console.print(f"skipped {projection.skipped} compositions with elements {embedding} lacks", highlight=False)
+    """Embed the census's per-label samples and project them to 2-D (columns formula, category, anion_class, x, y).
+
+    The category column holds the paper's four categories with a known set, else allowed/forbidden.
+    """
+    output_format(out)  # validate every name before the census runs
+    check_embedding(embedding)
+    make_reducer(reducer, seed)
+    check_colouring(colour)
     if figure is not None:
-        panels = [projection]
-        if grid:
-            with err_console.status("drawing the embeddings x reducers grid"):
-                panels = [
-                    project_samples(census.samples, e, r, random_state=seed) for e in PAPER_EMBEDDINGS for r in REDUCERS
-                ]
-        draw(panels, figure, colour, columns=len(REDUCERS) if grid else 1)
-    err_console.print(f"wrote {len(projection.x):,} points to {out}", highlight=False)
+        check_figure_path(figure)
+    elif grid:
+        raise InputError("--grid draws a figure: give --figure FILE.png or FILE.svg")
+    n = _single_arity(arity)
+    if samples < 3:
+        raise InputError(f"--samples {samples} is too few to project (need at least 3 per label)")
+    settings = settings_from_options(str(n), max_stoich, oxidation_states, samples, seed)
+    known_set = load_known(known)
+    panels = _panels(grid, embedding, reducer)
+    wanted = panels if (embedding, reducer) in panels else [*panels, (embedding, reducer)]
+    with _progress() as progress:
+        census = _census(progress, settings, known_set, n)
+        projections = dict(zip(wanted, _project(progress, census, wanted, seed, oxidation_states)))
+        main = projections[embedding, reducer]
+        write_projection(main, out)
+        if figure is not None:
+            task = progress.add_task("figure", total=1)
+            try:
+                draw([projections[p] for p in panels], figure, colour, columns=len(REDUCERS) if grid else 1)
+            except OSError as exc:
+                raise InputError(f"cannot write {str(figure)!r}: {exc.strerror or exc}") from None
+            progress.update(task, completed=1)
+    _report(main, out, figure)
+
+
+def _census(progress: Progress, settings, known_set, arity: int) -> ArityCensus:
+    task = progress.add_task(f"census (arity {arity})", total=1.0)
+
+    def update(census: ArityCensus) -> None:
+        progress.update(task, completed=census.fraction)
+
+    result = run_census(settings, known=known_set, on_progress=update)
+    progress.update(task, completed=1.0)
+    return result.arities[arity]
+
+
+def _project(
+    progress: Progress, census: ArityCensus, panels: list[tuple[str, str]], seed: int, oxidation_states: str
+) -> list[Projection]:
+    task = progress.add_task("projections", total=len(panels))
+    out = []
+    for embedding, reducer in panels:
+        progress.update(task, description=f"{embedding} + {reducer}")
+        out.append(
+            project_samples(census.samples, embedding, reducer, random_state=seed, oxidation_states=oxidation_states)
+        )
+        progress.advance(task)
+    return out
+
+
+def _report(projection: Projection, out: Path, figure: Path | None) -> None:
+    if projection.skipped:
+        missing = ", ".join(sorted(projection.missing_elements)[:12])
+        more = "…" if len(projection.missing_elements) > 12 else ""
+        why = f" (no vector for {missing}{more})" if missing else ""
+        err_console.print(
+            f"skipped {projection.skipped:,} compositions {projection.embedding} cannot embed{why}", highlight=False
+        )
+    done = f"wrote {len(projection):,} points to {out}"
+    if figure is not None:
+        done += f" and the figure to {figure}"
+    err_console.print(done, highlight=False)

@@ -13,18 +13,9 @@ from rich.console import Console
 from rich.table import Table
 
 from chemspace.core.elements import parse_system
+from chemspace.core.palette import CATEGORY_HEX
 from chemspace.core.system import SystemRow, system_rows
 from chemspace.tui.options import KnownOpt, MaxStoichOpt, OxStatesOpt, guarded, load_known, parse_arities
-
-#: The paper's category colours (Figs. 2-4), also used by the app.
-LABEL_STYLES = {
-    "standard": "blue",
-    "missing": "red",
-    "interesting": "green",
-    "unlikely": "bright_black",
-    "allowed": "green",
-    "forbidden": "bright_black",
-}
 
 
 class OutputFormat(str, Enum):
@@ -51,7 +42,7 @@ def rows_table(rows: list[SystemRow], title: str) -> Table:
     if rows and rows[0].known is not None:
         table.add_column("Known entries (E above hull)")
     for r in rows:
-        cells = [r.formula, str(r.arity), f"[{LABEL_STYLES[r.label]}]{r.label}[/]", r.oxidation_text()]
+        cells = [r.formula, str(r.arity), f"[{CATEGORY_HEX[r.label]}]{r.label}[/]", r.oxidation_text()]
         if r.known is not None:
             cells.append(_entries_text(r))
         table.add_row(*cells)

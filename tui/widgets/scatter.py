@@ -1,13 +1,12 @@
 """The 2-D projection of the sampled compositions (Figs. 2-5) as a textual-plotext scatter plot.
 
-Projections come from ``project_samples`` (issue 4). The panel only draws: the app computes a
+Projections come from :func:`chemspace.core.reduce.project_samples`. The panel only draws: the app computes a
 projection in a thread worker, thins it to at most one point per label per screen cell (plotext
 redraws every point on the UI thread at each refresh) and hands the result to :meth:`ScatterPanel.show`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,11 +16,10 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Label, Select, Static
 from textual_plotext import PlotextPlot
 
-from chemspace.tui.widgets.style import ANION_RGB, ANION_STYLES, LABEL_STYLES, PAPER_RGB
+from chemspace.core.palette import ANION_RGB, CATEGORY_RGB
+from chemspace.core.reduce import Projection
+from chemspace.tui.widgets.style import ANION_STYLES, LABEL_STYLES
 
-#: The paper's element embeddings and reducers (used when the projection module does not list its own).
-EMBEDDINGS = ("magpie", "mat2vec", "megnet16", "oliynyk", "skipatom", "random_200")
-REDUCERS = ("pca", "tsne", "umap")
 COLOURINGS = ("category", "anion")
 #: Draw order: the big grey classes first, so the rare ones stay visible on top.
 LABEL_ORDER = ("unlikely", "forbidden", "missing", "allowed", "standard", "interesting")
@@ -39,19 +37,14 @@ class ProjectionData:
     y: np.ndarray
 
     @classmethod
-    def from_projection(cls, projection: object) -> ProjectionData:
-        """Adapt the core's Projection (field names tolerated: anion/anions/anion_classes)."""
-        anions = next(
-            (getattr(projection, n) for n in ("anion_classes", "anions", "anion") if hasattr(projection, n)),
-            None,
-        )
-        labels = np.asarray(projection.labels)  # type: ignore[attr-defined]
+    def from_projection(cls, projection: Projection) -> ProjectionData:
+        """The plot's view of the core's Projection."""
         return cls(
-            formulas=list(projection.formulas),  # type: ignore[attr-defined]
-            labels=labels,
-            anions=np.asarray(anions) if anions is not None else np.full(len(labels), "other"),
-            x=np.asarray(projection.x, dtype=float),  # type: ignore[attr-defined]
-            y=np.asarray(projection.y, dtype=float),  # type: ignore[attr-defined]
+            formulas=list(projection.formulas),
+            labels=np.asarray(projection.labels),
+            anions=np.asarray(projection.anion_classes),
+            x=np.asarray(projection.x, dtype=float),
+            y=np.asarray(projection.y, dtype=float),
         )
 
     def __len__(self) -> int:
@@ -74,28 +67,6 @@ class ProjectionData:
         return ProjectionData(
             [self.formulas[i] for i in keep], self.labels[keep], self.anions[keep], self.x[keep], self.y[keep]
         )
-
-
-def load_projector() -> tuple[Callable[..., object] | None, str]:
-    """``project_samples`` from the core if issue 4 has landed, else None and the reason."""
-    try:
-        from chemspace.core.reduce import project_samples  # type: ignore[import-not-found, attr-defined]
-    except ImportError as exc:
-        return None, f"projections not available in this build ({exc.name or 'chemspace.core.reduce'} missing)"
-    return project_samples, ""
-
-
-def option_names(module_attr: str, default: tuple[str, ...]) -> tuple[str, ...]:
-    """Embedding/reducer names from the projection modules when they list them, else the paper's."""
-    for module in ("chemspace.core.embeddings", "chemspace.core.reduce"):
-        try:
-            mod = __import__(module, fromlist=[module_attr])
-        except ImportError:
-            continue
-        names = getattr(mod, module_attr, None)
-        if names:
-            return tuple(names)
-    return default
 
 
 class ScatterPanel(Vertical):
@@ -156,7 +127,7 @@ class ScatterPanel(Vertical):
         if data is not None and len(data):
             classes = data.labels if colouring == "category" else data.anions
             order = LABEL_ORDER if colouring == "category" else ANION_ORDER
-            colours = PAPER_RGB if colouring == "category" else ANION_RGB
+            colours = CATEGORY_RGB if colouring == "category" else ANION_RGB
             styles = LABEL_STYLES if colouring == "category" else ANION_STYLES
             present = [c for c in order if np.any(classes == c)]
             present += sorted({str(c) for c in classes} - set(present))

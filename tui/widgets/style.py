@@ -2,43 +2,19 @@
 
 from __future__ import annotations
 
+from chemspace.core.palette import ANION_HEX, CATEGORY_HEX
+
 ARITY_NAMES = {2: "Binary", 3: "Ternary", 4: "Quaternary", 5: "Quinary", 6: "Senary"}
-
-#: The paper's category colours (Figs. 2-4): standard blue, missing red, interesting green, unlikely grey.
-#: Explicit RGB, so the app theme cannot remap them; a 16-colour terminal gets the nearest of
-#: blue, red, green and grey, which still tell the categories apart.
-PAPER_RGB: dict[str, tuple[int, int, int]] = {
-    "standard": (66, 133, 244),
-    "missing": (230, 57, 70),
-    "interesting": (52, 178, 51),
-    "unlikely": (140, 140, 140),
-    "allowed": (52, 178, 51),
-    "forbidden": (140, 140, 140),
-}
-
-#: Fig. 5's anion classes: pnictides yellow, halides blue, chalcogenides red, oxides green, others grey.
-ANION_RGB: dict[str, tuple[int, int, int]] = {
-    "pnictide": (230, 190, 30),
-    "halide": (66, 133, 244),
-    "chalcogenide": (230, 57, 70),
-    "oxide": (52, 178, 51),
-    "other": (140, 140, 140),
-}
-
-
-def _hex(rgb: tuple[int, int, int]) -> str:
-    return "#{:02x}{:02x}{:02x}".format(*rgb)
-
 
 #: Rich styles of the labels and categories (known: cyan, unique: plain).
 LABEL_STYLES: dict[str, str] = {
-    **{k: _hex(v) for k, v in PAPER_RGB.items()},
+    **CATEGORY_HEX,
     "known": "#4cc9f0",
     "unique": "",
 }
 
 #: Rich styles of the anion classes, for the legend.
-ANION_STYLES: dict[str, str] = {k: _hex(v) for k, v in ANION_RGB.items()}
+ANION_STYLES: dict[str, str] = dict(ANION_HEX)
 
 ABSENT = "—"
 
