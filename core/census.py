@@ -29,7 +29,7 @@ from chemspace.core.elements import (
 )
 from chemspace.core.engine import ArityPlan, Sampler, batch_allowed, charge_tables, check_arity, check_max_stoich
 from chemspace.core.errors import InputError
-from chemspace.core.known import KnownSet
+from chemspace.core.known import NOT_IN_POOL, KnownSet
 
 LABELS = ("allowed", "forbidden")
 CATEGORIES = ("standard", "missing", "interesting", "unlikely")
@@ -355,10 +355,8 @@ def _element_subsets(plan: ArityPlan, block: np.ndarray) -> np.ndarray:
 
 def _label_known(table: ElementTable, plan: ArityPlan, known: KnownSet) -> _KnownLabels:
     """Label the known compositions of this arity in one batch and place each on its stem."""
-    pool = set(table.symbols)
-    inside = [c for c in known.compositions(plan.arity) if set(c.symbols) <= pool]  # others: not this census
-    comps = [c for c in inside if c.max_count <= plan.max_stoich]
-    outside = {"coefficient above max stoichiometry": len(inside) - len(comps)} if len(comps) < len(inside) else {}
+    comps, outside = known.within(plan.max_stoich, table, plan.arity)
+    outside.pop(NOT_IN_POOL, None)  # compounds of other elements are not this census's business
     where = {s: i for i, s in enumerate(table.symbols)}
     pool_idx = np.array([[where[s] for s in c.symbols] for c in comps], dtype=np.int64).reshape(-1, plan.arity)
     counts = np.array([c.counts for c in comps], dtype=np.int64).reshape(-1, plan.arity)

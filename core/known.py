@@ -88,26 +88,38 @@ class KnownSet:
             out[comp.arity] = out.get(comp.arity, 0) + 1
         return dict(sorted(out.items()))
 
-    def within(self, max_stoich: int, table: ElementTable) -> tuple[list[Composition], dict[str, int]]:
+    def within(
+        self, max_stoich: int, table: ElementTable, arity: int | None = None
+    ) -> tuple[list[Composition], dict[str, int]]:
         """The compositions inside the space a census with these settings enumerates, and the rest by reason.
+
+        The space is every reduced composition over the census's element pool with coefficients up
+        to ``max_stoich``, whatever SMACT makes of it: a known compound of an element with no
+        oxidation states (HeF2 in smact14) is inside, forbidden, so "interesting", as the census
+        counts it (the paper's 225 879 binaries include the noble gases). The census and
+        ``known list`` both use this one rule.
 
         Parameters
         ----------
         max_stoich : largest coefficient the census enumerates (after reduction, as stored).
-        table : the census's element pool and oxidation-state set.
+        table : the census's element pool.
+        arity : only compositions with this many elements (and no set-level reasons); None: all.
 
         Returns
         -------
-        compositions : known compositions with every element in the pool, every element having
-            oxidation states in the chosen set, and no coefficient above ``max_stoich``.
-        outside : entries left out, by reason, including the set's own (1 or more than 6 elements).
-            Counts are of entries, as :attr:`outside` is; a composition's first failing reason counts.
+        compositions : known compositions with every element in the pool and no coefficient above
+            ``max_stoich``.
+        outside : entries left out, by reason, including the set's own (1 or more than 6 elements)
+            when ``arity`` is None. Counts are of entries, as :attr:`outside` is; a composition's
+            first failing reason counts.
         """
-        pool = dict(zip(table.symbols, table.oxidation_states))
+        pool = frozenset(table.symbols)
         inside: list[Composition] = []
-        outside = dict(self.outside)
+        outside = dict(self.outside) if arity is None else {}
         for comp, rows in self.entries.items():
-            reason = _outside_reason(comp, max_stoich, pool)
+            if arity is not None and comp.arity != arity:
+                continue
+            reason = outside_reason(comp, max_stoich, pool)
             if reason is None:
                 inside.append(comp)
             else:
@@ -118,19 +130,16 @@ class KnownSet:
 #: Reasons an entry falls outside the space, as reported in ``outside`` counts.
 SINGLE_ELEMENT = "single element"
 TOO_MANY_ELEMENTS = f"more than {MAX_ARITY} elements"
-ABOVE_MAX_STOICH = "coefficient above max stoichiometry"  # the census's own wording
-NO_OXIDATION_STATES = "element without oxidation states"
+ABOVE_MAX_STOICH = "coefficient above max stoichiometry"
 NOT_IN_POOL = "element outside the pool"
 
 
-def _outside_reason(comp: Composition, max_stoich: int, pool: dict[str, tuple[int, ...]]) -> str | None:
+def outside_reason(comp: Composition, max_stoich: int, pool: frozenset[str]) -> str | None:
     """Why ``comp`` is outside the space of a census over ``pool`` up to ``max_stoich``, or None."""
-    if any(s not in pool for s in comp.symbols):
+    if not pool.issuperset(comp.symbols):
         return NOT_IN_POOL
     if comp.max_count > max_stoich:
         return ABOVE_MAX_STOICH
-    if any(not pool[s] for s in comp.symbols):
-        return NO_OXIDATION_STATES
     return None
 
 

@@ -9,6 +9,7 @@ import pytest
 
 from chemspace.core.census import CensusSettings, run_census
 from chemspace.core.composition import Composition, parse_formula
+from chemspace.core.elements import element_table
 from chemspace.core.errors import InputError
 from chemspace.core.known import KnownEntry, KnownSet
 from chemspace.core.system import system_rows
@@ -110,6 +111,18 @@ def test_known_categories() -> None:
         assert len(c.samples["missing"]) == c.missing  # fewer than asked: all of them
     assert set(c4.samples["interesting"]) == {parse_formula("LiZn4SnO8"), parse_formula("LiZn4Sn4O8")}
     assert c4.element_counts("standard")["Sn"] == 1
+
+
+def test_known_compound_of_an_element_without_oxidation_states_is_interesting() -> None:
+    """HeF2 is in the space (the binaries include the noble gases) and forbidden (He has no states in
+    smact14): known and forbidden is interesting, in the census as in KnownSet.within."""
+    known = _known(["HeF2", "NaCl", "Na9Cl"])
+    result = run_census(CensusSettings(arities=(2,), pool=("He", "F", "Na", "Cl"), samples=0), known=known)
+    c2 = result.arities[2]
+    assert (c2.standard, c2.interesting) == (1, 1)
+    assert c2.known_outside == {"coefficient above max stoichiometry": 1}
+    inside, outside = known.within(8, element_table("smact14", ["He", "F", "Na", "Cl"]), arity=2)
+    assert set(inside) == {parse_formula("HeF2"), parse_formula("NaCl")} and outside == c2.known_outside
 
 
 def test_without_known_set_categories_are_absent(census_23) -> None:

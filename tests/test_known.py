@@ -1,4 +1,5 @@
-"""Known-materials sets: MP fetch against a local stand-in server, imports, the store, categories."""
+"""Known-materials sets end to end in a real process (``python -m chemspace.tui``): fetch, list, key hygiene,
+and the census's categories. The in-process details are in test_known_mp.py and test_known_import.py."""
 
 from __future__ import annotations
 
@@ -8,14 +9,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 from typer.testing import CliRunner
 
 from chemspace.core.composition import parse_formula
-from chemspace.core.errors import InputError
-from chemspace.core.known import cached_names, import_file, load_set, resolve_known
-from chemspace.core.mp_client import fetch_materials_project
-from chemspace.core.system import system_rows
+from chemspace.core.known import cached_names, load_set
 from chemspace.tui.cli import app
 
 from mp_server import GOOD_KEY, MPState, make_docs, mp_server
@@ -51,28 +48,6 @@ def test_full_paginated_fetch_through_the_cli() -> None:
     assert "mp" in listing.stdout and "2023.11.1" in listing.stdout
 
 
-def test_transient_failure_is_retried() -> None:
-    state = MPState(make_docs(FORMULAS), fail_skips={1000: 2})
-    with mp_server(state) as url:
-        known = fetch_materials_project(GOOD_KEY, url, backoff=0.01)
-    pages = -(-len(FORMULAS) // 1000)
-    assert len(known) > 0 and sum(r.startswith("/materials/summary/?") for r in state.requests) == pages + 2
-
-
-def test_failure_midway_leaves_the_old_cache_whole() -> None:
-    """A page that keeps failing: a clear one-line error, and the previously cached set is untouched."""
-    with mp_server(MPState(make_docs(["ZnO", "NaCl"]))) as url:
-        assert _run("known", "fetch", "--endpoint", url, env={"MP_API_KEY": GOOD_KEY}).returncode == 0
-    before = (Path(os.environ["CHEMSPACE_DATA_DIR"]) / "known" / "mp.json").read_bytes()
-    state = MPState(make_docs(FORMULAS), fail_skips={2000: 99})
-    with mp_server(state) as url:
-        proc = _run("known", "fetch", "--endpoint", url, env={"MP_API_KEY": GOOD_KEY})
-    assert proc.returncode == 1
-    lines = [line for line in proc.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1 and "failed after 3 attempts" in lines[0] and "Traceback" not in proc.stderr
-    assert (Path(os.environ["CHEMSPACE_DATA_DIR"]) / "known" / "mp.json").read_bytes() == before
-
-
 def test_rejected_key_is_one_line_and_never_printed() -> None:
     bad = "x" * 32
     with mp_server(MPState(make_docs(["ZnO"]))) as url:
@@ -85,51 +60,6 @@ def test_rejected_key_is_one_line_and_never_printed() -> None:
     short = _run("known", "fetch", "--endpoint", "http://127.0.0.1:9/", "--api-key", "abc")
     assert short.returncode == 1 and "32 characters" in short.stderr and "abc" not in short.stderr
     assert cached_names() == []
-
-
-@pytest.mark.parametrize(
-    ("name", "content"),
-    [
-        ("list.txt", "# Table 1\n" + "\n".join(TABLE1_KNOWN) + "\n"),
-        ("list.csv", "id,formula\n" + "\n".join(f"icsd-{i},{f}" for i, f in enumerate(TABLE1_KNOWN)) + "\n"),
-        ("list.json", json.dumps([{"id": i, "formula": f} for i, f in enumerate(TABLE1_KNOWN)])),
-    ],
-)
-def test_import_formats_give_table1(tmp_path: Path, name: str, content: str) -> None:
-    """Imported sets reproduce the paper's Table 1 in the system view."""
-    path = tmp_path / name
-    path.write_text(content)
-    result = CliRunner().invoke(app, ["known", "import", str(path), "--name", "t1"])
-    assert result.exit_code == 0, result.output
-    rows = {r.formula: r.category for r in system_rows("Li-Zn-Sn-O", known=resolve_known("t1"))}
-    expected = {
-        "standard": ["ZnO", "ZnO2", "LiZnO2", "Li6ZnO4", "Li2ZnSn3O8"],
-        "missing": ["Zn2O", "LiZnO", "LiZnSnO2"],
-        "interesting": ["LiZn4SnO8", "LiZn4Sn4O8"],
-        "unlikely": ["ZnO3", "LiZnO4", "LiZnSnO"],
-    }
-    for category, formulas in expected.items():
-        assert all(rows[f] == category for f in formulas), category
-
-
-def test_malformed_formula_reports_its_line_and_caches_nothing(tmp_path: Path) -> None:
-    path = tmp_path / "bad.txt"
-    path.write_text("ZnO\nNaCl\nLi2Qx3\n")
-    with pytest.raises(InputError, match="line 3"):
-        import_file(path)
-    result = CliRunner().invoke(app, ["known", "import", str(path)])
-    assert result.exit_code == 1 and cached_names() == []
-
-
-def test_known_option_values(tmp_path: Path) -> None:
-    assert resolve_known("none") is None and resolve_known(None) is None
-    with pytest.raises(InputError, match="known fetch"):
-        resolve_known("mp")
-    with pytest.raises(InputError, match="nosuch"):
-        resolve_known("nosuch")
-    path = tmp_path / "k.txt"
-    path.write_text("ZnO\n")
-    assert parse_formula("ZnO") in resolve_known(str(path))
 
 
 def test_census_json_reports_categories_with_a_known_set(tmp_path: Path) -> None:
