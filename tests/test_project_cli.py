@@ -111,6 +111,7 @@ def test_grid_end_to_end_with_every_reducer(tmp_path: Path) -> None:
         (["--grid"], "--figure"),
         (["--oxidation-states", "nosuch"], "nosuch"),
         (["--samples", "1"], "too few"),
+        (["--stats", "mean,median"], "median"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_1(tmp_path: Path, args: list[str], message: str) -> None:
@@ -124,3 +125,21 @@ def test_bad_input_is_one_line_and_exit_1(tmp_path: Path, args: list[str], messa
 def test_bad_output_suffix(tmp_path: Path) -> None:
     result = invoke("--known", "none", "--out", str(tmp_path / "p.txt"))
     assert result.exit_code == 1 and result.output.startswith("error:") and ".csv or .parquet" in result.output
+
+
+def test_stats_option_pools_with_those_statistics(tmp_path: Path) -> None:
+    """--stats mean,maxpool gives exactly what the core's project_samples gives with those statistics."""
+    from chemspace.core.census import CensusSettings, run_census
+    from chemspace.core.reduce import project_samples
+
+    out = tmp_path / "s.csv"
+    args = ["--samples", "30", "--seed", "4", "--known", "none", "--stats", "mean, maxpool", "--out", str(out)]
+    result = invoke(*args)
+    assert result.exit_code == 0, result.output
+    table = pacsv.read_csv(out)
+    samples = run_census(CensusSettings(arities=(2,), samples=30, seed=4)).arities[2].samples
+    pooled = project_samples(samples, "magpie", "pca", random_state=4, stats=("mean", "maxpool"))
+    plain = project_samples(samples, "magpie", "pca", random_state=4)
+    assert table.column("formula").to_pylist() == pooled.formulas
+    np.testing.assert_allclose(table.column("x").to_numpy(), pooled.x)
+    assert not np.allclose(pooled.x, plain.x)

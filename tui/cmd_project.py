@@ -22,7 +22,7 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 
 from chemspace.core.atomic import atomic_path
 from chemspace.core.census import ArityCensus, run_census
-from chemspace.core.embeddings import PAPER_EMBEDDINGS, check_embedding
+from chemspace.core.embeddings import PAPER_EMBEDDINGS, check_embedding, check_stats
 from chemspace.core.errors import InputError
 from chemspace.core.export import output_format
 from chemspace.core.figures import check_colouring, check_figure_path, draw
@@ -105,6 +105,14 @@ def project_command(
         str, typer.Option("--embedding", "-e", help="Element embedding (magpie, mat2vec, ...) or skipspecies.")
     ] = "magpie",
     reducer: Annotated[str, typer.Option("--reducer", "-r", help="pca, tsne or umap.")] = "pca",
+    stats: Annotated[
+        str,
+        typer.Option(
+            "--stats",
+            help="Pooling statistics, comma-separated: mean (eq. 2), variance, minpool, maxpool, range, sum,"
+            " geometric_mean, harmonic_mean.",
+        ),
+    ] = "mean",
     samples: SamplesOpt = 3000,
     seed: SeedOpt = 42,
     known: KnownOpt = None,
@@ -122,6 +130,7 @@ def project_command(
     """
     output_format(out)  # validate every name before the census runs
     check_embedding(embedding)
+    pooling = check_stats([t.strip() for t in stats.split(",") if t.strip()])
     make_reducer(reducer, seed)
     check_colouring(colour)
     if figure is not None:
@@ -137,7 +146,7 @@ def project_command(
     wanted = panels if (embedding, reducer) in panels else [*panels, (embedding, reducer)]
     with _progress() as progress:
         census = _census(progress, settings, known_set, n)
-        projections = dict(zip(wanted, _project(progress, census, wanted, seed, oxidation_states)))
+        projections = dict(zip(wanted, _project(progress, census, wanted, seed, oxidation_states, pooling)))
         main = projections[embedding, reducer]
         write_projection(main, out)
         if figure is not None:
@@ -162,14 +171,21 @@ def _census(progress: Progress, settings, known_set, arity: int) -> ArityCensus:
 
 
 def _project(
-    progress: Progress, census: ArityCensus, panels: list[tuple[str, str]], seed: int, oxidation_states: str
+    progress: Progress,
+    census: ArityCensus,
+    panels: list[tuple[str, str]],
+    seed: int,
+    oxidation_states: str,
+    stats: tuple[str, ...],
 ) -> list[Projection]:
     task = progress.add_task("projections", total=len(panels))
     out = []
     for embedding, reducer in panels:
         progress.update(task, description=f"{embedding} + {reducer}")
         out.append(
-            project_samples(census.samples, embedding, reducer, random_state=seed, oxidation_states=oxidation_states)
+            project_samples(
+                census.samples, embedding, reducer, random_state=seed, stats=stats, oxidation_states=oxidation_states
+            )
         )
         progress.advance(task)
     return out
