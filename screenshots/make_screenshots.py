@@ -68,8 +68,7 @@ async def _periodic(pilot: Pilot, app: ChemspaceApp) -> None:
 
 async def _projection(pilot: Pilot, app: ChemspaceApp) -> None:
     await pilot.press("3")
-    if app.projector is not None:
-        await _until(pilot, lambda: "drawn" in str(app.main.query_one("#scatter-status").render()))
+    await _until(pilot, lambda: "drawn" in str(app.main.query_one("#scatter-status").render()))
 
 
 async def _system(pilot: Pilot, app: ChemspaceApp) -> None:
@@ -82,8 +81,8 @@ async def _help(pilot: Pilot, app: ChemspaceApp) -> None:
     await pilot.press("question_mark")
 
 
-def _app(settings: CensusSettings, system: tuple[str, ...] | None = None) -> ChemspaceApp:
-    return ChemspaceApp(AppOptions(settings=settings, system=system), show_elapsed=False)
+def _app(settings: CensusSettings, system: tuple[str, ...] | None = None, reducer: str = "pca") -> ChemspaceApp:
+    return ChemspaceApp(AppOptions(settings=settings, system=system, reducer=reducer), show_elapsed=False)
 
 
 async def main(fast: bool) -> None:
@@ -92,7 +91,8 @@ async def main(fast: bool) -> None:
     await _shoot("census", _app(whole), (120, 34), _nothing)
     await _shoot("periodic-table", _app(whole), (120, 34), _periodic)
     await _shoot("census-80x24", _app(system, SYSTEM), (80, 24), _nothing)
-    await _shoot("projection", _app(system, SYSTEM), (120, 34), _projection)
+    binaries = CensusSettings(arities=(2,), samples=3000)  # the whole space's binaries, as the paper's Fig. 2
+    await _shoot("projection", _app(binaries, reducer="umap"), (120, 34), _projection)
     await _shoot("system", _app(system, SYSTEM), (120, 34), _system)
     await _shoot("help", _app(system, SYSTEM), (120, 34), _help)
 

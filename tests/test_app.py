@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import json
+import re
 
 import pytest
 from app_helpers import SYSTEM, SpyProjector, make_app, system_app, wait_for, wait_ready
@@ -132,6 +133,9 @@ def test_projection_selectors_and_failure_notification() -> None:
             panel = app.main.query_one(ScatterPanel)
             await wait_for(pilot, lambda: "drawn" in str(panel.query_one("#scatter-status").render()))
             assert projector.calls == [("magpie", "pca")]
+            # thinning keeps one point per screen cell and colour: on a 120x36 screen most of 211 survive
+            sampled, drawn = re.findall(r"([\d,]+) (?:sampled|drawn)", str(panel.query_one("#scatter-status").render()))
+            assert int(sampled.replace(",", "")) == 211 and int(drawn) > 150
             await pilot.press("d")
             await wait_for(pilot, lambda: len(projector.calls) == 2)
             assert projector.calls[-1] == ("magpie", "tsne")

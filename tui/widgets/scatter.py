@@ -107,8 +107,13 @@ class ScatterPanel(Vertical):
         self.query_one("#scatter-status", Label).update(text)
 
     def plot_cells(self) -> tuple[int, int]:
-        """Size of the plot canvas in cells (minus axes), for thinning."""
-        size = self.query_one(PlotextPlot).size
+        """Size of the plot canvas in cells (minus axes), for thinning.
+
+        While the placeholder is shown the plot is hidden and has no size; the placeholder takes the
+        same space, so it is measured instead.
+        """
+        shown = "#scatter-empty" if self.has_class("-empty") else "#scatter-plot"
+        size = self.query_one(shown).size
         return max(10, size.width - 8), max(5, size.height - 4)
 
     def show(self, data: ProjectionData | None, colouring: str, title: str) -> None:
