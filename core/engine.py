@@ -357,12 +357,6 @@ def oxidation_assignment(table: ElementTable, comp: Composition) -> dict[str, in
     return dict(zip(comp.symbols, (int(q) for q in found)))
 
 
-def _rank_to_bit(flags: np.ndarray, coprime_flags: np.ndarray, rank: int, want: bool) -> int:
-    """Bit index of the ``rank``-th coprime tuple whose allowed flag equals ``want``."""
-    hits = np.flatnonzero(coprime_flags & (flags == want))
-    return int(hits[rank])
-
-
 @dataclass
 class Sampler:
     """Uniform sampling of compositions by allowed/forbidden label, from per-stem counts.
@@ -380,7 +374,7 @@ class Sampler:
     def __post_init__(self) -> None:
         self._cp = kernels.coprime_count(self.plan.arity, self.plan.max_stoich)
         self._tuples = kernels.weight_tuples(self.plan.arity, self.plan.max_stoich)
-        self._coprime_flags = np.gcd.reduce(self._tuples, axis=1) == 1
+        self._coprime_words = kernels.coprime_mask(self.plan.arity, self.plan.max_stoich)
 
     def _stem_totals(self, allowed: bool) -> np.ndarray:
         if allowed:
@@ -401,7 +395,9 @@ class Sampler:
         ranks = np.sort(rng.choice(population, size=k, replace=False))
         cum = np.cumsum(totals)
         stem_of = np.searchsorted(cum, ranks, side="right")
-        out: list[Composition] = []
+        elems = np.empty((k, self.plan.arity), dtype=np.int64)
+        within = np.empty(k, dtype=np.int64)
+        row = 0
         for stem_idx in np.unique(stem_of):
             stem = self.plan.stems[stem_idx]
             base = int(cum[stem_idx - 1]) if stem_idx else 0
@@ -409,12 +405,28 @@ class Sampler:
             if not allowed:
                 counts = self._cp - counts
             sub_cum = np.cumsum(counts)
-            for r in ranks[stem_of == stem_idx] - base:
-                j = int(np.searchsorted(sub_cum, r, side="right"))
-                within = int(r - (sub_cum[j - 1] if j else 0))
-                elems = np.concatenate([stem, self.plan.completion(int(stem_idx), j)]).astype(np.int64)
-                out.append(self.composition_at(elems, within, allowed))
-        return out
+            local = ranks[stem_of == stem_idx] - base
+            subset = np.searchsorted(sub_cum, local, side="right")
+            within[row : row + len(local)] = local - np.where(subset > 0, sub_cum[subset - 1], 0)
+            for j in subset:
+                elems[row, : len(stem)] = stem
+                elems[row, len(stem) :] = self.plan.completion(int(stem_idx), int(j))
+                row += 1
+        return self.compositions_at(elems, within, allowed)
+
+    def compositions_at(self, elems: np.ndarray, ranks: np.ndarray, allowed: bool) -> list[Composition]:
+        """Row ``i``: the ``ranks[i]``-th composition with the label over the EN-ordered subset ``elems[i]``."""
+        t = self.plan.tables
+        bits = kernels.nth_labelled_bits(
+            np.ascontiguousarray(elems, dtype=np.int64),
+            np.ascontiguousarray(ranks, dtype=np.int64),
+            allowed,
+            self._coprime_words,
+            t.kernel_tables,
+            self.plan.max_stoich,
+            self.plan.nsum,
+        )
+        return Composition.from_kernel_rows(t.symbols, np.asarray(elems, dtype=np.int64), self._tuples[bits])
 
     def _stem_counts(self, stem_idx: int) -> np.ndarray:
         """Allowed count of each subset of a stem (kernel order), stored or recounted."""
@@ -423,14 +435,6 @@ class Sampler:
             width = int(self.plan.stem_weights[stem_idx])
             return self.subset_counts[off : off + width].astype(np.int64)
         return self.plan.count(np.array([stem_idx]))[2]
-
-    def composition_at(self, elems: np.ndarray, rank: int, allowed: bool) -> Composition:
-        """The ``rank``-th composition with the given label over the EN-ordered subset ``elems``."""
-        flags = subset_flags(self.plan, elems)
-        bit = _rank_to_bit(flags, self._coprime_flags, rank, allowed)
-        weights = self._tuples[bit]
-        symbols = self.plan.tables.symbols
-        return Composition.from_counts({symbols[e]: int(w) for e, w in zip(elems, weights)})
 
 
 def subset_flags(plan: ArityPlan, elems: np.ndarray) -> np.ndarray:

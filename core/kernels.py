@@ -420,6 +420,45 @@ def subset_allowed_flags(elems: np.ndarray, tables: tuple, max_stoich: int, nsum
     return out
 
 
+@nb.njit(nogil=True, cache=True)
+def nth_labelled_bits(
+    elems: np.ndarray,
+    ranks: np.ndarray,
+    allowed: bool,
+    coprime: np.ndarray,
+    tables: tuple,
+    max_stoich: int,
+    nsum: int,
+) -> np.ndarray:
+    """For each row ``i``: bit index of the ``ranks[i]``-th coprime tuple of subset ``elems[i]`` with the label.
+
+    The sampler's inner step for a batch of draws: one allowed bitset per subset, then a popcount
+    walk over ``coprime & flat`` (or ``coprime & ~flat`` for forbidden), with the scratch allocated
+    once. Each rank must be below that subset's count of the label.
+    """
+    k, arity = elems.shape
+    scratch = _new_scratch(arity, max_stoich, nsum)
+    levels, level_nonempty, level_ok, flat = scratch[0], scratch[1], scratch[2], scratch[3]
+    nwords = (max_stoich**arity + 63) // 64
+    out = np.full(k, -1, dtype=np.int64)
+    for i in range(k):
+        row = elems[i].copy()
+        _prepare_levels(row, arity - 1, tables[0], tables[1], max_stoich, levels, level_nonempty, level_ok, 1)
+        _allowed_bits(row, tables, max_stoich, scratch)
+        r = ranks[i]
+        for w in range(nwords):
+            word = (flat[w] if allowed else ~flat[w]) & coprime[w]
+            c = _popcount(word)
+            if r >= c:
+                r -= c
+                continue
+            for _ in range(r):  # drop the r lowest set bits; the lowest left is the one
+                word &= word - np.uint64(1)
+            out[i] = w * 64 + _popcount((word & (~word + np.uint64(1))) - np.uint64(1))
+            break
+    return out
+
+
 def coprime_mask(arity: int, max_stoich: int) -> np.ndarray:
     """Bitset (uint64 words, one spare) of weight tuples in 1..M whose gcd is 1."""
     grids = np.indices((max_stoich,) * arity).reshape(arity, -1)[::-1] + 1  # row i = w_i, i=0 fastest

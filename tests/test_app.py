@@ -142,7 +142,7 @@ def test_projection_selectors_and_failure_notification() -> None:
             await pilot.press("m")
             await wait_for(pilot, lambda: len(projector.calls) == 3)
             assert projector.calls[-1] == ("mat2vec", "tsne")
-            await wait_for(pilot, lambda: "mat2vec + tsne" in str(panel.query_one("#scatter-status").render()))
+            await wait_for(pilot, lambda: "mat2vec + tsne: " in str(panel.query_one("#scatter-status").render()))
             await pilot.press("o")
             assert app.colouring == "anion"
             assert "oxide" in str(panel.query_one("#scatter-legend").render())

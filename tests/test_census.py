@@ -5,11 +5,14 @@ from __future__ import annotations
 import math
 import threading
 
+import numpy as np
 import pytest
 
+from chemspace.core import kernels
 from chemspace.core.census import CensusSettings, run_census
 from chemspace.core.composition import Composition, parse_formula
 from chemspace.core.elements import element_table
+from chemspace.core.engine import ArityPlan, Sampler, charge_tables
 from chemspace.core.errors import InputError
 from chemspace.core.known import KnownEntry, KnownSet
 from chemspace.core.system import system_rows
@@ -175,3 +178,23 @@ def test_composition_reduction_and_formula() -> None:
     assert parse_formula("O8Sn3ZnLi2").formula == "Li2ZnSn3O8"
     with pytest.raises(InputError):
         parse_formula("Li2Xq")
+
+
+EMPTY = np.zeros(0, dtype=np.int64)
+
+
+@pytest.mark.parametrize("symbols", [("Li", "Zn", "Sn", "O"), ("Fe", "Mn", "S", "Cl"), ("Na", "Ca", "Ti", "N")])
+def test_sampler_ranks_walk_exactly_the_labelled_compositions(symbols: tuple[str, ...]) -> None:
+    """Every rank of a subset's label gives a distinct composition; together they are smact's allowed set
+    (or the rest of the subset's reduced compositions for forbidden)."""
+    table = element_table("smact14")
+    tables = charge_tables(table)
+    plan = ArityPlan(len(symbols), 8, tables)
+    elems = np.array(sorted(tables.index[s] for s in symbols), dtype=np.int64)
+    sampler = Sampler(plan, np.zeros(len(plan.stems), dtype=np.int64), np.ones(len(plan.stems), dtype=bool), EMPTY)
+    expected_allowed = smact_allowed(symbols)
+    every = kernels.coprime_count(len(symbols), 8)
+    for allowed, size in ((True, len(expected_allowed)), (False, every - len(expected_allowed))):
+        comps = sampler.compositions_at(np.tile(elems, (size, 1)), np.arange(size), allowed)
+        assert len(set(comps)) == size
+        assert (set(comps) == expected_allowed) if allowed else not (set(comps) & expected_allowed)
