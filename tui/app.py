@@ -602,14 +602,17 @@ class ChemspaceApp(App[None]):
 
         self.push_screen(ExportScreen(what, default), chosen)
 
-    def census_json(self) -> dict:
-        """The census document: the final result, or the counts so far marked partial."""
+    def census_result(self) -> CensusResult:
+        """The final result, or the counts so far (the UI's snapshots) marked partial."""
         if self.result is not None:
-            return self.result.to_json()
-        partial = CensusResult(
+            return self.result
+        return CensusResult(
             settings=self.settings, arities=dict(self.censuses), known_name=self.known_name, cancelled=True
         )
-        return partial.to_json()
+
+    def census_json(self) -> dict:
+        """The census document (what the export writes)."""
+        return self.census_result().to_json()
 
     def export_to(self, path: Path, *, system_table: bool) -> None:
         """Write in a worker; a notification says where, or why not."""
@@ -617,8 +620,8 @@ class ChemspaceApp(App[None]):
             rows = list(self.main.query_one(SystemExplorer).shown_rows)
             self._export_worker(path, lambda: _rows_document(rows, path), f"{len(rows):,} compositions")
         else:
-            document = self.census_json()
-            self._export_worker(path, lambda: json.dumps(document, indent=1), "the census")
+            result = self.census_result()  # serialised in the worker: thousands of sample formulas
+            self._export_worker(path, lambda: json.dumps(result.to_json(), indent=1), "the census")
 
     @work(thread=True, group="export", exit_on_error=False, name="export")
     def _export_worker(self, path: Path, render: Callable[[], str], what: str) -> None:
