@@ -3,9 +3,9 @@
 Colours follow the paper (:mod:`chemspace.core.palette`, shared with the app): categories as in
 Figs. 2-4, anion classes as in Fig. 5, and "allowed"/"forbidden" in colours the categories do not use.
 
-Every panel is 3 x 3 inches at 100 dpi, so a PNG of ``rows x columns`` panels is exactly
-``300 * columns`` by ``300 * rows`` pixels (``bbox_inches`` is left alone on purpose); an SVG has the
-same size in points x 0.72 (216 pt per panel). Files are written atomically.
+Every panel is 3 x 3 inches at 200 dpi, so a PNG of ``rows x columns`` panels is exactly
+``600 * columns`` by ``600 * rows`` pixels (``bbox_inches`` is left alone on purpose); an SVG is
+216 pt per panel. Files are written atomically.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from chemspace.core.reduce import Projection
 COLOURINGS = ("category", "anion")
 FIGURE_SUFFIXES = (".png", ".svg")
 PANEL_INCHES = 3.0
-DPI = 100
+DPI = 200
 
 
 def check_figure_path(path: Path) -> str:

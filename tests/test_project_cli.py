@@ -59,7 +59,7 @@ def test_figure_png_has_the_panel_size(tmp_path: Path) -> None:
     with Image.open(fig) as img:
         img.verify()
     with Image.open(fig) as img:
-        assert img.format == "PNG" and img.size == (300, 300)
+        assert img.format == "PNG" and img.size == (600, 600)
 
 
 def _panels_samples():
@@ -70,13 +70,13 @@ def _panels_samples():
 
 @pytest.mark.parametrize("suffix", [".png", ".svg"])
 def test_grid_figure_is_a_valid_image_of_the_grid_size(tmp_path: Path, suffix: str) -> None:
-    """6 embeddings x 3 panels as the paper's grid: 900 x 1800 px (PNG) or 648 x 1296 pt (SVG)."""
+    """6 embeddings x 3 panels as the paper's grid: 1800 x 3600 px (PNG) or 648 x 1296 pt (SVG)."""
     proj = project_samples(_panels_samples(), "magpie", "pca")
     path = tmp_path / f"grid{suffix}"
     draw([proj] * 18, path, "category", columns=3)
     if suffix == ".png":
         with Image.open(path) as img:
-            assert img.format == "PNG" and img.size == (900, 1800)
+            assert img.format == "PNG" and img.size == (1800, 3600)
     else:
         root = ET.parse(path).getroot()
         assert root.tag.endswith("svg")
@@ -91,7 +91,7 @@ def test_grid_end_to_end_with_every_reducer(tmp_path: Path) -> None:
     result = invoke(*args, "--embedding", "skipspecies")
     assert result.exit_code == 0, result.output
     with Image.open(fig) as img:
-        assert img.size == (900, 1800)
+        assert img.size == (1800, 3600)
     table = pacsv.read_csv(out)
     # species vectors need the oxidation states that make a composition allowed: forbidden ones are skipped
     assert set(table.column("category").to_pylist()) == {"allowed"}

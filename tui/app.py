@@ -500,7 +500,9 @@ class ChemspaceApp(App[None]):
             return
         if self.main.query_one(TabbedContent).active != "projection":
             return
-        if self.reducer_warm_up is None and self._warm_up_reducers:
+        if self.reducer_warm_up is None and self._warm_up_reducers and not self.running:
+            # not while the census runs: the very first UMAP on a machine compiles for tens of seconds
+            # holding the parallel lock, which would stall the census
             self.reducer_warm_up = self._warm_up_worker()
         key = (self.run_id, self.arity, self.embedding, self.reducer)
         if key == self._projection_key:
