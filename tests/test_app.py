@@ -134,7 +134,9 @@ def test_projection_selectors_and_failure_notification() -> None:
             await wait_for(pilot, lambda: "drawn" in str(panel.query_one("#scatter-status").render()))
             assert projector.calls == [("magpie", "pca")]
             # thinning keeps one point per screen cell and colour: on a 120x36 screen most of 211 survive
-            sampled, drawn = re.findall(r"([\d,]+) (?:sampled|drawn)", str(panel.query_one("#scatter-status").render()))
+            sampled, drawn = re.findall(
+                r"([\d,]+) (?:binary samples|drawn)", str(panel.query_one("#scatter-status").render())
+            )
             assert int(sampled.replace(",", "")) == 211 and int(drawn) > 150
             await pilot.press("d")
             await wait_for(pilot, lambda: len(projector.calls) == 2)

@@ -578,8 +578,8 @@ class ChemspaceApp(App[None]):
         census = self.censuses.get(self.arity)
         partial = "" if census is None or census.complete else " (partial census)"
         panel.set_status(
-            f"{self.embedding} + {self.reducer}: {full:,} sampled {ARITY_NAMES[self.arity].lower()} compositions"
-            f"{partial}, {len(thin):,} drawn (one per cell and colour)"
+            f"{self.embedding} + {self.reducer}: {full:,} {ARITY_NAMES[self.arity].lower()} samples{partial},"
+            f" {len(thin):,} drawn (one per cell)"
         )
         panel.show(thin, self.colouring, f"{ARITY_NAMES[self.arity]} · {self.embedding} · {self.reducer}")
 
