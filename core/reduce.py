@@ -329,7 +329,13 @@ def _load_cached(path: Path, n: int) -> np.ndarray | None:
     return xy if xy.shape == (n, 2) else None
 
 
-def _fit(x: np.ndarray, method: str, random_state: int, params: Mapping[str, Any] | None = None, cancel=None):
+def _fit(
+    x: np.ndarray,
+    method: str,
+    random_state: int,
+    params: Mapping[str, Any] | None = None,
+    cancel: threading.Event | None = None,
+) -> np.ndarray:
     """Fit one reducer (the cache's miss path; tests replace it to prove a hit does not refit)."""
     return make_reducer(method, random_state, **(params or {})).fit_transform(x, cancel)
 
