@@ -39,6 +39,8 @@ from chemspace.tui.widgets.scatter import ProjectionData
 from chemspace.tui.widgets.style import ARITY_NAMES
 
 TABS = ("census", "periodic", "projection", "system")
+#: Seconds between the census worker's progress posts to the interface.
+PROGRESS_INTERVAL = 0.25
 
 
 @dataclass
@@ -253,8 +255,16 @@ class ChemspaceApp(App[None]):
     def _census_worker(self, run: int, cancel: threading.Event) -> None:
         yield_cpu_to_interface()
 
+        last_post = 0.0
+
         def on_progress(census: ArityCensus) -> None:
-            self.post_message(CensusProgress(run, snapshot(census)))
+            # at most PROGRESS_INTERVAL apart (an arity's last chunk always): every post costs the UI a
+            # redraw of the counts, which at chunk rate took a core from the census on 2-core machines
+            nonlocal last_post
+            now = time.monotonic()
+            if census.complete or now - last_post >= PROGRESS_INTERVAL:
+                last_post = now
+                self.post_message(CensusProgress(run, snapshot(census)))
 
         result = run_census(self.settings, known=self.known, on_progress=on_progress, cancel=cancel)
         self.post_message(CensusFinished(run, result))

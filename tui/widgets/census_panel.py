@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.cells import cell_len
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -27,6 +28,7 @@ class ArityProgress(Horizontal):
     def __init__(self, arity: int) -> None:
         super().__init__(id=f"progress-{arity}", classes="arity-progress")
         self.arity = arity
+        self._state = "waiting"
 
     def compose(self) -> ComposeResult:
         yield Label(ARITY_NAMES[self.arity], classes="arity-name")
@@ -34,9 +36,13 @@ class ArityProgress(Horizontal):
         yield Label("waiting", classes="arity-state")
 
     def show(self, census: ArityCensus | None, state: str) -> None:
-        """Move the bar to the census's fraction and show the state text."""
+        """Move the bar to the census's fraction and show the state text (redrawn only if it changed)."""
         self.query_one(ProgressBar).update(progress=census.fraction if census is not None else 0.0)
-        self.query_one(".arity-state", Label).update(state)
+        label = self.query_one(".arity-state", Label)
+        if state != self._state:
+            # same width as before: no relayout of the screen (the state column is sized for the longest)
+            label.update(state, layout=len(state) != len(self._state))
+            self._state = state
 
 
 class CensusPanel(VerticalScroll):
@@ -50,6 +56,8 @@ class CensusPanel(VerticalScroll):
         self._censuses: dict[int, ArityCensus] = {}
         self._cancelled = False
         self._running = False
+        self._table_shape: tuple[int, ...] = ()
+        self._status = "starting…"
 
     def compose(self) -> ComposeResult:
         pool = "whole space (H–Lr)" if self.settings.pool is None else "-".join(self.settings.pool)
@@ -78,8 +86,10 @@ class CensusPanel(VerticalScroll):
         self.refresh_counts()
 
     def set_status(self, text: str) -> None:
-        """The one-line state of the run."""
-        self.query_one("#census-status", Static).update(text)
+        """The one-line state of the run (the app repeats it on every progress post: redraw on change only)."""
+        if text != self._status:
+            self._status = text
+            self.query_one("#census-status", Static).update(text)
 
     def update_census(self, census: ArityCensus) -> None:
         """Take a running (or final) snapshot of one arity."""
@@ -107,7 +117,12 @@ class CensusPanel(VerticalScroll):
         """Redraw the bars and the table from the latest snapshots."""
         for arity in self.settings.arities:
             self.query_one(f"#progress-{arity}", ArityProgress).show(self._censuses.get(arity), self._state(arity))
-        self.query_one("#census-table", Static).update(self.counts_table())
+        table = self.counts_table()
+        shape = _column_widths(table)
+        # a relayout of the whole screen per update cost more than the census on 2 cores: only when the
+        # table's shape changes (a wider number, a new header), not when digits change in place
+        self.query_one("#census-table", Static).update(table, layout=shape != self._table_shape)
+        self._table_shape = shape
 
     def counts_table(self) -> Table:
         """Table 2 of the paper, one column per arity; '(partial)' on arities that did not finish."""
@@ -133,3 +148,10 @@ class CensusPanel(VerticalScroll):
                     cells.append(count_text(census.count(row), census.unique))
             table.add_row(*cells)
         return table
+
+
+def _column_widths(table: Table) -> tuple[int, ...]:
+    """Each column's widest cell (header included): the table's shape for layout purposes."""
+    return tuple(
+        max([cell_len(str(column.header)), *(cell_len(str(cell)) for cell in column.cells)]) for column in table.columns
+    )
