@@ -475,6 +475,7 @@ def project_samples(
     """
     check_embedding(embedding)
     make_reducer(reducer, random_state, **(reducer_params or {}))
+    _check_cancel(cancel)
     labels = sample_labels(samples)
     comps = [c for lab in labels for c in samples[lab]]
     tags = np.array([lab for lab in labels for _ in samples[lab]], dtype=object)

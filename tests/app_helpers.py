@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 
@@ -21,12 +22,22 @@ class SpyProjector:
     def __init__(self) -> None:
         self.calls: list[tuple[str, str]] = []
         self.fail = False
+        self.running = 0
+        self.most_at_once = 0
+        self._lock = threading.Lock()
 
     def __call__(self, samples, embedding, reducer, random_state=42, cancel=None):
-        self.calls.append((embedding, reducer))
-        if self.fail:
-            raise InputError(f"{embedding} has no vector for Lr")
-        return project_samples(samples, embedding, reducer, random_state=random_state, cancel=cancel)
+        with self._lock:
+            self.calls.append((embedding, reducer))
+            self.running += 1
+            self.most_at_once = max(self.most_at_once, self.running)
+        try:
+            if self.fail:
+                raise InputError(f"{embedding} has no vector for Lr")
+            return project_samples(samples, embedding, reducer, random_state=random_state, cancel=cancel)
+        finally:
+            with self._lock:
+                self.running -= 1
 
 
 def make_app(

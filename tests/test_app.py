@@ -162,6 +162,27 @@ def test_projection_selectors_and_failure_notification() -> None:
     run(scenario())
 
 
+def test_a_burst_of_projection_keys_computes_one_projection_at_a_time() -> None:
+    """m a a d a m in one burst: the app stays responsive, never runs two projections at once and
+    ends on the last selection (a freeze seen by a tester: workers piled up and starved the UI)."""
+    projector = SpyProjector()
+
+    async def scenario() -> None:
+        app = system_app(projector)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await wait_ready(pilot)
+            await pilot.press("3", "m", "a", "a", "d", "a", "m")
+            panel = app.main.query_one(ScatterPanel)
+            # magpie -> mat2vec -> megnet16; binary -> ternary -> quaternary -> binary; pca -> tsne
+            assert (app.embedding, app.arity, app.reducer) == ("megnet16", 2, "tsne")
+            await wait_for(pilot, lambda: "megnet16 + tsne: " in str(panel.query_one("#scatter-status").render()))
+            assert projector.most_at_once == 1
+            await pilot.press("1")
+            assert app.main.query_one("#tabs").active == "census"
+
+    run(scenario())
+
+
 def test_cancel_keeps_partial_counts() -> None:
     settings = CensusSettings(arities=(3, 4), samples=0)
 

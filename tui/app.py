@@ -206,6 +206,7 @@ class ChemspaceApp(App[None]):
         self.system_rows: list[SystemRow] | None = None
         self._cancel = threading.Event()
         self._projection_cancel = threading.Event()
+        self._projection_lock = threading.Lock()
         self._projections: dict[tuple, tuple[ProjectionData | None, int]] = {}
         self._projection_key: tuple | None = None
         self._warm_up_reducers = warm_up_reducers
@@ -251,7 +252,7 @@ class ChemspaceApp(App[None]):
         )
         self._census_worker(self.run_id, self._cancel)
 
-    @work(thread=True, group="census", exit_on_error=False, name="census")
+    @work(thread=True, group="census", exit_on_error=False, name="census", description="census")
     def _census_worker(self, run: int, cancel: threading.Event) -> None:
         yield_cpu_to_interface()
 
@@ -332,7 +333,14 @@ class ChemspaceApp(App[None]):
         assert self.system is not None
         self._system_worker(self.system)
 
-    @work(thread=True, group="system", exclusive=True, exit_on_error=False, name="system table")
+    @work(
+        thread=True,
+        group="system",
+        exclusive=True,
+        exit_on_error=False,
+        name="system table",
+        description="system table",
+    )
     def _system_worker(self, system: tuple[str, ...]) -> None:
         from chemspace.core.system import system_rows
 
@@ -539,7 +547,7 @@ class ChemspaceApp(App[None]):
         width, height = panel.plot_cells()
         self._projection_worker(key, self._samples_for(census), width, height, self._projection_cancel)
 
-    @work(thread=True, group="warm-up", exit_on_error=False, name="reducer warm-up")
+    @work(thread=True, group="warm-up", exit_on_error=False, name="reducer warm-up", description="warm-up")
     def _warm_up_worker(self) -> None:
         """Load t-SNE and UMAP (imports, numba kernels) while the user looks at the projection tab.
 
@@ -549,12 +557,25 @@ class ChemspaceApp(App[None]):
         yield_cpu_to_interface()
         warm_up(("umap", "tsne"))  # exit_on_error=False: a failure only marks the worker as failed
 
-    @work(thread=True, group="projection", exit_on_error=False, name="projection")
+    # description given: Textual otherwise repr()s the arguments on the UI thread, here thousands of samples
+    @work(
+        thread=True,
+        group="projection",
+        exclusive=True,
+        exit_on_error=False,
+        name="projection",
+        description="projection",
+    )
     def _projection_worker(self, key: tuple, samples: dict, width: int, height: int, cancel: threading.Event) -> None:
         yield_cpu_to_interface()
         _, _, embedding, reducer = key
         try:
-            projection = self.projector(samples, embedding, reducer, random_state=self.settings.seed, cancel=cancel)
+            # one projection computes at a time: a burst of keys queues workers here, and every one but
+            # the newest finds itself cancelled and leaves without computing
+            with self._projection_lock:
+                if cancel.is_set():
+                    return
+                projection = self.projector(samples, embedding, reducer, random_state=self.settings.seed, cancel=cancel)
         except Exception as exc:
             if not cancel.is_set():
                 self.post_message(ProjectionReady(key, None, 0, f"{type(exc).__name__}: {exc}"))
@@ -635,7 +656,7 @@ class ChemspaceApp(App[None]):
             result = self.census_result()  # serialised in the worker: thousands of sample formulas
             self._export_worker(path, lambda: json.dumps(result.to_json(), indent=1), "the census")
 
-    @work(thread=True, group="export", exit_on_error=False, name="export")
+    @work(thread=True, group="export", exit_on_error=False, name="export", description="export")
     def _export_worker(self, path: Path, render: Callable[[], str], what: str) -> None:
         write_atomic(path, render())
         self.call_from_thread(self.notify, f"wrote {what} to {path}", timeout=4)
