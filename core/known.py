@@ -276,7 +276,7 @@ def _no_gc() -> Iterator[None]:
 def save_set(known: KnownSet) -> Path:
     """Write ``known`` to the store atomically (an interrupted write leaves the old file whole)."""
     path = _set_path(known.name)
-    with atomic_path(path) as tmp:
+    with atomic_path(path, make_parents=True) as tmp:
         tmp.write_text(json.dumps(_to_doc(known), separators=(",", ":")), encoding="utf-8")
     return path
 

@@ -357,9 +357,9 @@ def reduce_cached(
     xy = np.ascontiguousarray(_fit(x, method, random_state, params, cancel), dtype=np.float64)
     if use_cache:
         try:
-            with atomic_path(path) as tmp, tmp.open("wb") as handle:
+            with atomic_path(path, make_parents=True) as tmp, tmp.open("wb") as handle:
                 np.save(handle, xy)
-        except OSError:
+        except InputError:
             pass  # a read-only or full cache must not lose the result
     return xy, False
 

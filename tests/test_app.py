@@ -183,6 +183,25 @@ def test_a_burst_of_projection_keys_computes_one_projection_at_a_time() -> None:
     run(scenario())
 
 
+def test_projection_status_reports_compositions_without_vectors() -> None:
+    """magpie has no vector for Cf or Es: the status says how many samples it skipped, as `project` does."""
+    settings = CensusSettings(arities=(2,), samples=200, pool=("Li", "O", "Cf", "Es", "Na", "Cl"))
+
+    async def scenario() -> None:
+        app = make_app(settings)
+        async with app.run_test(size=(140, 30)) as pilot:
+            await wait_ready(pilot)
+            await pilot.press("3")
+            panel = app.main.query_one(ScatterPanel)
+            await wait_for(pilot, lambda: "drawn" in str(panel.query_one("#scatter-status").render()))
+            status = str(panel.query_one("#scatter-status").render())
+            samples = app._samples_for(app.censuses[2])
+            skipped = sum(1 for comps in samples.values() for c in comps if {"Cf", "Es"} & set(c.symbols))
+            assert skipped > 0 and f"{skipped:,} skipped (no magpie vector)" in status
+
+    run(scenario())
+
+
 def test_cancel_keeps_partial_counts() -> None:
     settings = CensusSettings(arities=(3, 4), samples=0)
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -83,3 +85,32 @@ def test_unreadable_oxidation_file(tmp_path) -> None:
     bad.write_bytes(b"\xff\xfe\x00garbage")
     result = runner.invoke(app, ["census", "--arity", "2", "--oxidation-states", str(bad)])
     assert result.exit_code == 1
+
+
+def _one_error_line(result) -> str:
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert result.exit_code == 1 and len(lines) == 1 and "Traceback" not in result.output, result.output
+    return lines[0]
+
+
+def test_export_to_a_missing_directory_or_through_a_file_is_one_line(tmp_path: Path) -> None:
+    """A typo in the directory is an error naming the path, not a new directory tree or a traceback."""
+    missing = tmp_path / "no" / "such" / "x.csv"
+    line = _one_error_line(runner.invoke(app, ["export", "--arity", "2", "--known", "none", "--out", str(missing)]))
+    assert str(missing) in line and "does not exist" in line and not (tmp_path / "no").exists()
+    a_file = tmp_path / "f.csv"
+    a_file.write_text("x")
+    line = _one_error_line(
+        runner.invoke(app, ["export", "--arity", "2", "--known", "none", "--out", str(a_file / "x.csv")])
+    )
+    assert "not a directory" in line and ".part" not in line
+
+
+def test_written_files_get_the_usual_permissions(tmp_path: Path) -> None:
+    """Files we write are readable as any new file is (0666 less the umask), not owner-only like a temp file."""
+    out = tmp_path / "b.csv"
+    result = runner.invoke(app, ["export", "--arity", "2", "--allowed-only", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o666 & ~umask

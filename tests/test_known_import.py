@@ -170,7 +170,7 @@ def test_failed_write_leaves_the_old_cache_whole(monkeypatch: pytest.MonkeyPatch
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr("chemspace.core.known.json.dumps", boom)
-    with pytest.raises(OSError):
+    with pytest.raises(InputError, match=r"keep\.json.*No space left"):
         save_set(build_set("keep", "second", [KnownEntry(None, "NaCl")]))
     assert path.read_bytes() == before and sorted(p.name for p in path.parent.iterdir()) == ["keep.json"]
 

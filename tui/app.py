@@ -27,6 +27,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Label, Select, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
+from chemspace.core.atomic import atomic_path
 from chemspace.core.census import CATEGORIES, LABELS, ArityCensus, CensusResult, CensusSettings, run_census
 from chemspace.core.embeddings import EMBEDDINGS
 from chemspace.core.errors import InputError
@@ -611,6 +612,7 @@ class ChemspaceApp(App[None]):
         panel.set_status(
             f"{self.embedding} + {self.reducer}: {full:,} {ARITY_NAMES[self.arity].lower()} samples{partial},"
             f" {len(thin):,} drawn (one per cell)"
+            + (f"; {data.skipped:,} skipped (no {self.embedding} vector)" if data.skipped else "")
         )
         panel.show(thin, self.colouring, f"{ARITY_NAMES[self.arity]} · {self.embedding} · {self.reducer}")
 
@@ -626,14 +628,15 @@ class ChemspaceApp(App[None]):
         if on_system:
             assert self.system is not None
             what, default = "the system table (rows shown)", Path.cwd() / f"{'-'.join(self.system)}.csv"
+            formats = ".csv or .json by suffix"
         else:
-            what, default = "the census", Path.cwd() / "chemspace-census.json"
+            what, default, formats = "the census", Path.cwd() / "chemspace-census.json", "a .json file"
 
         def chosen(path: Path | None) -> None:
             if path is not None:
                 self.export_to(path, system_table=on_system)
 
-        self.push_screen(ExportScreen(what, default), chosen)
+        self.push_screen(ExportScreen(what, default, formats), chosen)
 
     def census_result(self) -> CensusResult:
         """The final result, or the counts so far (the UI's snapshots) marked partial."""
@@ -652,6 +655,8 @@ class ChemspaceApp(App[None]):
         if system_table:
             rows = list(self.main.query_one(SystemExplorer).shown_rows)
             self._export_worker(path, lambda: _rows_document(rows, path), f"{len(rows):,} compositions")
+        elif path.suffix.lower() != ".json":
+            self.notify(f"the census is written as JSON: name the file .json, not {path.name!r}", severity="error")
         else:
             result = self.census_result()  # serialised in the worker: thousands of sample formulas
             self._export_worker(path, lambda: json.dumps(result.to_json(), indent=1), "the census")
@@ -705,8 +710,6 @@ def _rows_document(rows: list[SystemRow], path: Path) -> str:
 
 def write_atomic(path: Path, text: str) -> None:
     """Write ``text`` to a temporary sibling, then rename it over ``path``."""
-    from chemspace.core.export import atomic_path
-
     with atomic_path(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
 

@@ -20,7 +20,7 @@ import pyarrow.parquet as pq
 import typer
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
-from chemspace.core.atomic import atomic_path
+from chemspace.core.atomic import atomic_path, check_directory
 from chemspace.core.census import ArityCensus, run_census
 from chemspace.core.embeddings import PAPER_EMBEDDINGS, check_embedding, check_stats
 from chemspace.core.errors import InputError
@@ -128,7 +128,10 @@ def project_command(
 
     The category column holds the paper's four categories with a known set, else allowed/forbidden.
     """
-    output_format(out)  # validate every name before the census runs
+    output_format(out)  # validate every name and directory before the census runs
+    check_directory(out)
+    if figure is not None:
+        check_directory(figure)
     check_embedding(embedding)
     pooling = check_stats([t.strip() for t in stats.split(",") if t.strip()])
     make_reducer(reducer, seed)

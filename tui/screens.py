@@ -59,16 +59,17 @@ class ExportScreen(ModalScreen[Path | None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, what: str, default: Path) -> None:
+    def __init__(self, what: str, default: Path, formats: str = ".json or .csv by suffix") -> None:
         super().__init__()
         self.what = what
         self.default = default
+        self.formats = formats
 
     def compose(self) -> ComposeResult:
         with Vertical(id="export-dialog"):
             yield Label(f"Export {self.what} to:")
             yield Input(str(self.default), id="export-path")
-            yield Label("[dim].json or .csv by suffix; written atomically (temp file, then rename)[/dim]")
+            yield Label(f"[dim]{self.formats}; written whole or not at all[/dim]")
             with Horizontal(id="export-buttons"):
                 yield Button("Export", variant="primary", id="export-ok")
                 yield Button("Cancel", id="export-cancel")

@@ -145,7 +145,8 @@ class CensusPanel(VerticalScroll):
                 elif row == "known":
                     cells.append(count_text(census.known))
                 else:
-                    cells.append(count_text(census.count(row), census.unique))
+                    # a share of what has been counted so far (all of it once the arity is complete)
+                    cells.append(count_text(census.count(row), census.done or None))
             table.add_row(*cells)
         return table
 

@@ -35,6 +35,7 @@ class ProjectionData:
     anions: np.ndarray
     x: np.ndarray
     y: np.ndarray
+    skipped: int = 0
 
     @classmethod
     def from_projection(cls, projection: Projection) -> ProjectionData:
@@ -45,6 +46,7 @@ class ProjectionData:
             anions=np.asarray(projection.anion_classes),
             x=np.asarray(projection.x, dtype=float),
             y=np.asarray(projection.y, dtype=float),
+            skipped=projection.skipped,
         )
 
     def __len__(self) -> int:
@@ -65,7 +67,12 @@ class ProjectionData:
         _, keep = np.unique(key, return_index=True)
         keep.sort()
         return ProjectionData(
-            [self.formulas[i] for i in keep], self.labels[keep], self.anions[keep], self.x[keep], self.y[keep]
+            [self.formulas[i] for i in keep],
+            self.labels[keep],
+            self.anions[keep],
+            self.x[keep],
+            self.y[keep],
+            self.skipped,
         )
 
 
