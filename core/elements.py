@@ -66,7 +66,9 @@ def pauling_electronegativity(symbol: str) -> float | None:
 def check_symbol(symbol: str) -> str:
     """Return ``symbol`` if it names one of H..Lr, else raise InputError naming it."""
     if symbol not in atomic_numbers():
-        raise InputError(f"unknown element symbol {symbol!r} (expected one of H..Lr, e.g. 'Li', 'O')")
+        fixed = symbol.capitalize()
+        hint = f"; symbols are case-sensitive: did you mean {fixed!r}?" if fixed in atomic_numbers() else ""
+        raise InputError(f"unknown element symbol {symbol!r} (expected one of H..Lr, e.g. 'Li', 'O'{hint})")
     return symbol
 
 

@@ -63,6 +63,7 @@ def test_system_csv_and_filters() -> None:
         (["census", "--oxidation-states", "/nonexistent/ox.txt"], "does not exist"),
         (["system", "Li-Zn-Xx"], "'Xx'"),
         (["system", "Li-O-Li"], "repeated"),
+        (["system", "li-zn-sn-o"], "did you mean 'Li'"),
         (["export", "--arity", "2", "--out", "x.txt"], ".csv or .parquet"),
         (["--system", "Li-Qq-O"], "'Qq'"),
     ],

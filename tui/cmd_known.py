@@ -70,7 +70,7 @@ def fetch(
             raise CancelledError from None
     path = _save(known)
     err_console.print(
-        f"cached {known.entry_count:,} entries ({len(known):,} compositions), "
+        f"cached {_plural(known.entry_count, 'entry', 'entries')} ({_plural(len(known), 'composition')}), "
         f"database {known.version or 'unknown'}, in {path}",
         highlight=False,
         soft_wrap=True,
@@ -89,7 +89,8 @@ def import_(
     outside = sum(known.outside.values())
     note = f", {outside:,} outside the space (1 or more than 6 elements)" if outside else ""
     err_console.print(
-        f"cached {known.entry_count:,} entries ({len(known):,} compositions{note}) as {known.name!r} in {path}",
+        f"cached {_plural(known.entry_count, 'entry', 'entries')} ({_plural(len(known), 'composition')}{note})"
+        f" as {known.name!r} in {path}",
         highlight=False,
         soft_wrap=True,
     )
@@ -143,3 +144,8 @@ def remove(name: Annotated[str, typer.Argument(help="Cached set to delete.")]) -
     """Delete a cached set."""
     remove_set(name)
     err_console.print(f"removed {name!r}", highlight=False, soft_wrap=True)
+
+
+def _plural(n: int, one: str, many: str | None = None) -> str:
+    """'1 entry', '2,507 entries'."""
+    return f"{n:,} {one if n == 1 else (many or one + 's')}"
