@@ -72,7 +72,7 @@ async def _projection(pilot: Pilot, app: ChemspaceApp) -> None:
 
 
 async def _system(pilot: Pilot, app: ChemspaceApp) -> None:
-    await pilot.press("4", "slash", *"O8", "enter")
+    await pilot.press("4", "slash", *"Sn4+ Zn", "enter")
     await pilot.pause(0.3)
     await pilot.press("down", "down")
 

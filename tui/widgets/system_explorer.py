@@ -11,6 +11,7 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Input, Label, Select, Static
 
 from chemspace.core.census import CATEGORIES, LABELS
+from chemspace.core.row_query import parse_query
 from chemspace.core.system import SystemRow
 from chemspace.tui.widgets.style import LABEL_STYLES
 
@@ -55,7 +56,7 @@ class SystemExplorer(Vertical):
     def compose(self) -> ComposeResult:
         labels = (*LABELS, *CATEGORIES) if self.with_known else LABELS
         with Horizontal(id="system-filters"):
-            yield Input(placeholder="filter: formula, element, label, oxidation state", id="system-filter")
+            yield Input(placeholder="filter: Sn O · Sn2+ · SnO2 · LiZnO · missing", id="system-filter")
             yield Select([(ALL, ALL), *((x, x) for x in labels)], value=ALL, allow_blank=False, id="system-label")
             arities = [(ALL, ALL), *((str(a), str(a)) for a in range(2, len(self.system) + 1))]
             yield Select(arities, value=ALL, allow_blank=False, id="system-arity")
@@ -116,7 +117,7 @@ class SystemExplorer(Vertical):
 
     def matching(self) -> list[SystemRow]:
         """Rows passing the text, label, arity and element filters."""
-        text = self.query_one("#system-filter", Input).value.strip().lower().split()
+        query = parse_query(self.query_one("#system-filter", Input).value)
         label = self.query_one("#system-label", Select).value
         arity = self.query_one("#system-arity", Select).value
         out = []
@@ -127,7 +128,7 @@ class SystemExplorer(Vertical):
                 continue
             if self.element is not None and self.element not in row.composition.symbols:
                 continue
-            if text and not all(word in hay for word in text):
+            if not query(row, hay):
                 continue
             out.append(row)
         return out

@@ -1,0 +1,46 @@
+"""The system table's query language: element, ion, formula and text words, checked on Li-Zn-Sn-O."""
+
+from __future__ import annotations
+
+import pytest
+
+from chemspace.core.composition import parse_formula
+from chemspace.core.row_query import parse_query
+from chemspace.core.system import SystemRow, system_rows
+
+
+@pytest.fixture(scope="module")
+def rows() -> list[SystemRow]:
+    return system_rows("Li-Zn-Sn-O")
+
+
+def _hits(rows: list[SystemRow], query: str) -> list[SystemRow]:
+    q = parse_query(query)
+    return [r for r in rows if q(r, f"{r.formula} {r.label} {r.oxidation_text()}".lower())]
+
+
+def test_an_element_symbol_means_contains_it(rows: list[SystemRow]) -> None:
+    hits = _hits(rows, "O")
+    assert hits == [r for r in rows if "O" in r.composition.symbols] and len(hits) < len(rows)
+
+
+def test_ions_in_either_notation(rows: list[SystemRow]) -> None:
+    hits = _hits(rows, "Sn2+")
+    assert hits and all(r.oxidation_states["Sn"] == 2 for r in hits)
+    assert hits == _hits(rows, "Sn+2") == [r for r in rows if (r.oxidation_states or {}).get("Sn") == 2]
+    peroxide_like = _hits(rows, "O-")  # LiO is allowed as Li+ O-: the assignment, not the element, decides
+    assert parse_formula("LiO") in {r.composition for r in peroxide_like}
+    assert not {r.composition for r in peroxide_like} & {r.composition for r in _hits(rows, "O2-")}
+
+
+def test_formulas_with_counts_are_exact_without_counts_an_element_set(rows: list[SystemRow]) -> None:
+    assert [r.composition for r in _hits(rows, "SnO2")] == [parse_formula("SnO2")]
+    assert [r.composition for r in _hits(rows, "Sn3ZnLi2O8")] == [parse_formula("Li2ZnSn3O8")]
+    assert _hits(rows, "SnO") == [r for r in rows if {"Sn", "O"} <= set(r.composition.symbols)]
+
+
+def test_words_combine_and_fall_back_to_text(rows: list[SystemRow]) -> None:
+    hits = _hits(rows, "Zn O allowed")
+    assert hits == [r for r in rows if r.allowed and {"Zn", "O"} <= set(r.composition.symbols)]
+    assert _hits(rows, "forbid") == [r for r in rows if not r.allowed]
+    assert _hits(rows, "Qq") == []
