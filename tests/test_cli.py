@@ -64,6 +64,7 @@ def test_system_csv_and_filters() -> None:
         (["system", "Li-Zn-Xx"], "'Xx'"),
         (["system", "Li-O-Li"], "repeated"),
         (["system", "li-zn-sn-o"], "did you mean 'Li'"),
+        (["system", "Li-Zn-Sn-O", "--arity", "5"], "only 4 elements"),
         (["export", "--arity", "2", "--out", "x.txt"], ".csv or .parquet"),
         (["--system", "Li-Qq-O"], "'Qq'"),
     ],

@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from chemspace.core.elements import parse_system
+from chemspace.core.errors import InputError
 from chemspace.core.palette import CATEGORY_HEX
 from chemspace.core.system import SystemRow, system_rows
 from chemspace.tui.options import KnownOpt, MaxStoichOpt, OxStatesOpt, guarded, load_known, parse_arities
@@ -86,6 +87,8 @@ def system_command(
 ) -> None:
     """List every composition over every subset of 2..n of the elements, with its labels."""
     elements = parse_system(system)  # bad input fails before any notice is printed
+    if arity is not None and not any(a <= len(elements) for a in parse_arities(arity)):
+        raise InputError(f"--arity {arity}: {'-'.join(elements)} has only {len(elements)} elements")
     known_set = load_known(known)
     rows = system_rows(elements, known=known_set, max_stoich=max_stoich, oxidation_states=oxidation_states)
     rows = filter_rows(rows, only, arity)
