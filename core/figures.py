@@ -23,6 +23,8 @@ from chemspace.core.reduce import Projection
 COLOURINGS = ("category", "anion")
 FIGURE_SUFFIXES = (".png", ".svg")
 PANEL_INCHES = 3.0
+#: Marker areas (points^2): the crowd, and classes with under RARE_SHARE of a panel's points.
+MARKER, RARE_MARKER, RARE_SHARE = 2.0, 9.0, 0.05
 DPI = 200
 
 
@@ -46,15 +48,21 @@ def _ordered(names: set[str]) -> list[str]:
 
 
 def _scatter(ax, projection: Projection, colour_by: str) -> None:
-    """One panel: points coloured by category or anion class, axes bare as in the paper."""
+    """One panel: points coloured by category or anion class, axes bare as in the paper.
+
+    A class with under 5% of the points (a handful of known compounds among thousands of missing
+    ones) is drawn with larger markers, on top, so it cannot vanish under the crowd.
+    """
     classes = np.asarray(projection.labels if colour_by == "category" else projection.anion_classes)
     palette = CATEGORY_HEX if colour_by == "category" else ANION_HEX
-    for name in _ordered(set(classes.tolist())):
+    names = set(classes.tolist())
+    rare = {n for n in names if (classes == n).sum() < RARE_SHARE * len(classes)}
+    for name in [*_ordered(names - rare), *_ordered(rare)]:
         mask = classes == name
         ax.scatter(
             projection.x[mask],
             projection.y[mask],
-            s=2,
+            s=RARE_MARKER if name in rare else MARKER,
             c=palette.get(name, "#000000"),
             label=name,
             alpha=0.6,

@@ -143,3 +143,14 @@ def test_stats_option_pools_with_those_statistics(tmp_path: Path) -> None:
     assert table.column("formula").to_pylist() == pooled.formulas
     np.testing.assert_allclose(table.column("x").to_numpy(), pooled.x)
     assert not np.allclose(pooled.x, plain.x)
+
+
+def test_figure_alone_needs_no_table_and_nothing_at_all_is_an_error(tmp_path: Path) -> None:
+    fig = tmp_path / "only.png"
+    result = runner.invoke(app, ["project", "--samples", "20", "--known", "none", "--figure", str(fig)])
+    assert result.exit_code == 0, result.output
+    with Image.open(fig) as img:
+        assert img.format == "PNG"
+    assert list(tmp_path.iterdir()) == [fig]
+    result = runner.invoke(app, ["project", "--samples", "20", "--known", "none"])
+    assert result.exit_code == 1 and result.output.startswith("error: nothing to write")

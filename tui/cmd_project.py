@@ -39,6 +39,7 @@ from chemspace.tui.options import (
     parse_arities,
     settings_from_options,
 )
+from chemspace.tui.widgets.style import ARITY_NAMES
 
 
 def projection_table(projection: Projection) -> pa.Table:
@@ -99,7 +100,7 @@ def _panels(grid: bool, embedding: str, reducer: str) -> list[tuple[str, str]]:
 
 @guarded
 def project_command(
-    out: Annotated[Path, typer.Option("--out", "-o", help="FILE.csv or FILE.parquet")],
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="FILE.csv or FILE.parquet")] = None,
     arity: Annotated[str, typer.Option("--arity", "-a", help="Number of elements (2..6).")] = "2",
     embedding: Annotated[
         str, typer.Option("--embedding", "-e", help="Element embedding (magpie, mat2vec, ...) or skipspecies.")
@@ -128,8 +129,11 @@ def project_command(
 
     The category column holds the paper's four categories with a known set, else allowed/forbidden.
     """
-    output_format(out)  # validate every name and directory before the census runs
-    check_directory(out)
+    if out is None and figure is None:
+        raise InputError("nothing to write: give --out FILE.csv|FILE.parquet and/or --figure FILE.png|FILE.svg")
+    if out is not None:  # validate every name and directory before the census runs
+        output_format(out)
+        check_directory(out)
     if figure is not None:
         check_directory(figure)
     check_embedding(embedding)
@@ -151,11 +155,14 @@ def project_command(
         census = _census(progress, settings, known_set, n)
         projections = dict(zip(wanted, _project(progress, census, wanted, seed, oxidation_states, pooling)))
         main = projections[embedding, reducer]
-        write_projection(main, out)
+        if out is not None:
+            write_projection(main, out)
         if figure is not None:
             task = progress.add_task("figure", total=1)
             try:
-                draw([projections[p] for p in panels], figure, colour, columns=len(REDUCERS) if grid else 1)
+                shown = [projections[p] for p in panels]
+                titles = [f"{ARITY_NAMES[n]} · {p.embedding} · {p.reducer} · {len(p):,} points" for p in shown]
+                draw(shown, figure, colour, columns=len(REDUCERS) if grid else 1, titles=titles)
             except OSError as exc:
                 raise InputError(f"cannot write {str(figure)!r}: {exc.strerror or exc}") from None
             progress.update(task, completed=1)
@@ -194,7 +201,7 @@ def _project(
     return out
 
 
-def _report(projection: Projection, out: Path, figure: Path | None) -> None:
+def _report(projection: Projection, out: Path | None, figure: Path | None) -> None:
     if projection.skipped:
         missing = ", ".join(sorted(projection.missing_elements)[:12])
         more = "…" if len(projection.missing_elements) > 12 else ""
@@ -202,7 +209,5 @@ def _report(projection: Projection, out: Path, figure: Path | None) -> None:
         err_console.print(
             f"skipped {projection.skipped:,} compositions {projection.embedding} cannot embed{why}", highlight=False
         )
-    done = f"wrote {len(projection):,} points to {out}"
-    if figure is not None:
-        done += f" and the figure to {figure}"
-    err_console.print(done, highlight=False)
+    written = [str(p) for p in (out, figure) if p is not None]
+    err_console.print(f"wrote {len(projection):,} points to {' and '.join(written)}", highlight=False)
