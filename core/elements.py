@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import math
 import os
+import re
 import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -75,9 +76,10 @@ def check_symbol(symbol: str) -> str:
 def parse_system(text: str) -> tuple[str, ...]:
     """Parse a chemical system such as ``Li-Zn-Sn-O`` into element symbols, in the order given.
 
-    Raises InputError for an unknown symbol, a repeated element or fewer than two elements.
+    Commas and spaces separate symbols too (``Li,Zn,Sn,O``, ``Li Zn Sn O``). Raises InputError for
+    an unknown symbol, a repeated element or fewer than two elements.
     """
-    parts = [p.strip() for p in text.replace(",", "-").split("-")]
+    parts = [p.strip() for p in re.split(r"\s*[-,\s]\s*", text.strip())]
     if any(not p for p in parts):
         raise InputError(f"malformed chemical system {text!r} (expected symbols joined by '-', e.g. Li-Zn-Sn-O)")
     symbols = [check_symbol(p) for p in parts]

@@ -116,3 +116,11 @@ def test_written_files_get_the_usual_permissions(tmp_path: Path) -> None:
     umask = os.umask(0)
     os.umask(umask)
     assert stat.S_IMODE(out.stat().st_mode) == 0o666 & ~umask
+
+
+@pytest.mark.parametrize("spelling", ["Li-Zn-Sn-O", "Li,Zn,Sn,O", "Li Zn Sn O", "Li, Zn, Sn, O"])
+def test_system_separators(spelling: str) -> None:
+    """Hyphens, commas or spaces between symbols name the same system."""
+    result = runner.invoke(app, ["system", spelling, "--format", "csv", "--known", "none"])
+    assert result.exit_code == 0, result.output
+    assert len(result.stdout.strip().splitlines()) == 1 + 5837
