@@ -168,6 +168,18 @@ class ElementTable:
         """Position of ``symbol`` in this pool."""
         return self.symbols.index(symbol)
 
+    @functools.cached_property
+    def state_matrix(self) -> tuple[np.ndarray, np.ndarray]:
+        """(states, counts): each element's oxidation states as a zero-padded int64 row, and how many.
+
+        The form the numba assignment search takes; built once per table.
+        """
+        width = max([len(s) for s in self.oxidation_states] + [1])
+        states = np.zeros((len(self), width), dtype=np.int64)
+        for i, st in enumerate(self.oxidation_states):
+            states[i, : len(st)] = st
+        return states, np.array([len(st) for st in self.oxidation_states], dtype=np.int64)
+
     def can_pass(self, i: int) -> bool:
         """Whether element ``i`` can ever be in an allowed composition (has states and a Pauling value)."""
         return bool(self.oxidation_states[i]) and not math.isnan(self.electronegativity[i])

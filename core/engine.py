@@ -318,11 +318,7 @@ def batch_allowed(table: ElementTable, symbols: np.ndarray, counts: np.ndarray) 
     symbols : (K, n) int64 indices into ``table`` (the pool).
     counts : (K, n) int64 coefficients.
     """
-    width = max([len(s) for s in table.oxidation_states] + [1])
-    states = np.zeros((len(table), width), dtype=np.int64)
-    for i, st in enumerate(table.oxidation_states):
-        states[i, : len(st)] = st
-    nstates = np.array([len(st) for st in table.oxidation_states], dtype=np.int64)
+    states, nstates = table.state_matrix
     if len(symbols) == 0:
         return np.zeros(0, dtype=np.bool_)
     with PARALLEL_LOCK:
@@ -344,14 +340,10 @@ def oxidation_assignment(table: ElementTable, comp: Composition) -> dict[str, in
     idx = [table.index(s) for s in comp.symbols]
     if any(not table.can_pass(i) for i in idx):
         return None
-    width = max(len(table.oxidation_states[i]) for i in idx)
-    states = np.zeros((len(idx), width), dtype=np.int64)
-    for row, i in enumerate(idx):
-        st = table.oxidation_states[i]
-        states[row, : len(st)] = st
-    nstates = np.array([len(table.oxidation_states[i]) for i in idx], dtype=np.int64)
-    en = np.array([table.electronegativity[i] for i in idx], dtype=np.float64)
-    found = _first_assignment(states, nstates, en, np.array(comp.counts, dtype=np.int64))
+    states, nstates = table.state_matrix
+    found = _first_assignment(
+        states[idx], nstates[idx], table.electronegativity[idx], np.array(comp.counts, dtype=np.int64)
+    )
     if found.size == 0:
         return None
     return dict(zip(comp.symbols, (int(q) for q in found)))

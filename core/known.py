@@ -13,7 +13,6 @@ import datetime as dt
 import gc
 import io
 import json
-import os
 import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -22,6 +21,7 @@ from pathlib import Path
 
 from chemspace.core.atomic import atomic_path
 from chemspace.core.composition import Composition, parse_formula
+from chemspace.core.dirs import user_dir
 from chemspace.core.elements import ElementTable
 from chemspace.core.errors import InputError
 
@@ -195,12 +195,7 @@ _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 
 def data_dir() -> Path:
     """Where known sets are cached: ``$CHEMSPACE_DATA_DIR`` or the platform's user data directory."""
-    env = os.environ.get("CHEMSPACE_DATA_DIR")
-    if env:
-        return Path(env)
-    from platformdirs import user_data_dir
-
-    return Path(user_data_dir("chemspace-tui"))
+    return user_dir("data")
 
 
 def check_name(name: str) -> str:

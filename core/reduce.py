@@ -49,6 +49,7 @@ import numpy as np
 from chemspace.core.anions import DEFAULT_ANION_RULE, anion_classes
 from chemspace.core.atomic import atomic_path
 from chemspace.core.composition import Composition
+from chemspace.core.dirs import user_dir
 from chemspace.core.embeddings import EMBEDDINGS, check_embedding, embed
 from chemspace.core.engine import PARALLEL_LOCK
 from chemspace.core.errors import CancelledError, InputError
@@ -284,12 +285,7 @@ def _check_input(x: np.ndarray, minimum: int = 3) -> np.ndarray:
 
 def cache_dir() -> Path:
     """Where projections are cached: ``$CHEMSPACE_CACHE_DIR`` or the platform's user cache directory."""
-    env = os.environ.get("CHEMSPACE_CACHE_DIR")
-    if env:
-        return Path(env)
-    from platformdirs import user_cache_dir
-
-    return Path(user_cache_dir("chemspace-tui"))
+    return user_dir("cache")
 
 
 def _version(dist: str) -> str:
