@@ -20,29 +20,11 @@ import numpy as np
 from chemspace.core import kernels
 from chemspace.core.composition import Composition
 from chemspace.core.elements import ElementTable
-from chemspace.core.errors import InputError
-
-#: Arity and stoichiometry limits the engine accepts.
-MIN_ARITY, MAX_ARITY = 2, 6
-MIN_STOICH, MAX_STOICH = 1, 16
+from chemspace.core.rule import check_arity, check_max_stoich
 
 # numba's default threading layer aborts when two parallel kernels run at once (say the census in
 # one worker and a UMAP fit in another): every parallel call in the project takes this lock.
 PARALLEL_LOCK = threading.Lock()
-
-
-def check_arity(arity: int) -> int:
-    """Return ``arity`` if within 2..6, else raise InputError."""
-    if not MIN_ARITY <= arity <= MAX_ARITY:
-        raise InputError(f"arity {arity} is outside {MIN_ARITY}..{MAX_ARITY}")
-    return arity
-
-
-def check_max_stoich(max_stoich: int) -> int:
-    """Return ``max_stoich`` if within 1..16, else raise InputError."""
-    if not MIN_STOICH <= max_stoich <= MAX_STOICH:
-        raise InputError(f"max stoichiometry {max_stoich} is outside {MIN_STOICH}..{MAX_STOICH}")
-    return max_stoich
 
 
 @dataclass(frozen=True)

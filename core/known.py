@@ -24,10 +24,10 @@ from chemspace.core.composition import Composition, parse_formula
 from chemspace.core.dirs import user_dir
 from chemspace.core.elements import ElementTable
 from chemspace.core.errors import InputError
+from chemspace.core.rule import MAX_ARITY
 
 #: Name of the Materials Project set in the cache.
 MP_NAME = "mp"
-MAX_ARITY = 6
 
 
 @dataclass(frozen=True)

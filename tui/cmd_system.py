@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from enum import Enum
+from enum import StrEnum
 from typing import Annotated
 
 import typer
@@ -19,7 +19,7 @@ from chemspace.core.system import SystemRow, system_rows
 from chemspace.tui.options import KnownOpt, MaxStoichOpt, OxStatesOpt, guarded, load_known, parse_arities
 
 
-class OutputFormat(str, Enum):
+class OutputFormat(StrEnum):
     table = "table"
     csv = "csv"
     json = "json"
