@@ -21,18 +21,11 @@ import numpy as np
 
 from chemspace.core import kernels
 from chemspace.core.composition import Composition
-from chemspace.core.elements import (
-    DEFAULT_OXIDATION_STATES,
-    ElementTable,
-    element_table,
-    validate_oxidation_states,
-)
-from chemspace.core.engine import ArityPlan, Sampler, batch_allowed, charge_tables, check_arity, check_max_stoich
+from chemspace.core.elements import ElementTable, element_table
+from chemspace.core.engine import ArityPlan, Sampler, batch_allowed, charge_tables
 from chemspace.core.errors import InputError
 from chemspace.core.known import NOT_IN_POOL, KnownSet
-
-LABELS = ("allowed", "forbidden")
-CATEGORIES = ("standard", "missing", "interesting", "unlikely")
+from chemspace.core.rule import CATEGORIES, Rule, check_arity
 
 #: Seconds of kernel work per chunk: short enough to cancel promptly, long enough to amortise calls.
 CHUNK_SECONDS = 0.25
@@ -40,14 +33,23 @@ CHUNK_SECONDS = 0.25
 
 @dataclass(frozen=True)
 class CensusSettings:
-    """What to count: arities, stoichiometry limit, oxidation-state set, element pool and sampling."""
+    """What to count: arities, the filter rule, element pool and sampling."""
 
     arities: tuple[int, ...] = (2, 3, 4)
-    max_stoich: int = 8
-    oxidation_states: str = DEFAULT_OXIDATION_STATES
+    rule: Rule = field(default_factory=Rule)
     samples: int = 3000
     seed: int = 42
     pool: tuple[str, ...] | None = None
+
+    @property
+    def max_stoich(self) -> int:
+        """The rule's coefficient limit."""
+        return self.rule.max_stoich
+
+    @property
+    def oxidation_states(self) -> str:
+        """The rule's oxidation-state set."""
+        return self.rule.oxidation_states
 
     def validated(self) -> CensusSettings:
         """Check every field, raising InputError naming the first bad value."""
@@ -57,8 +59,7 @@ class CensusSettings:
             check_arity(a)
         if len(set(self.arities)) != len(self.arities):
             raise InputError(f"arity repeated in {list(self.arities)}")
-        check_max_stoich(self.max_stoich)
-        validate_oxidation_states(self.oxidation_states)
+        self.rule.validated()
         if self.samples < 0:
             raise InputError(f"samples must be >= 0, got {self.samples}")
         if self.pool is not None:
@@ -69,11 +70,10 @@ class CensusSettings:
         return replace(self, arities=tuple(sorted(self.arities)))
 
     def as_dict(self) -> dict:
-        """JSON-ready settings."""
+        """JSON-ready settings (the rule's fields at top level, as before the rule existed)."""
         return {
             "arities": list(self.arities),
-            "max_stoich": self.max_stoich,
-            "oxidation_states": self.oxidation_states,
+            **self.rule.as_dict(),
             "samples": self.samples,
             "seed": self.seed,
             "pool": list(self.pool) if self.pool is not None else None,

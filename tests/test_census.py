@@ -15,6 +15,7 @@ from chemspace.core.elements import element_table
 from chemspace.core.engine import ArityPlan, Sampler, charge_tables
 from chemspace.core.errors import InputError
 from chemspace.core.known import KnownEntry, KnownSet
+from chemspace.core.rule import Rule
 from chemspace.core.system import system_rows
 
 from smact_reference import smact_allowed
@@ -159,9 +160,9 @@ def test_progress_is_monotonic_and_cancel_keeps_partial_counts() -> None:
     [
         ({"arities": (7,)}, "arity 7"),
         ({"arities": (1,)}, "arity 1"),
-        ({"max_stoich": 0}, "max stoichiometry 0"),
-        ({"max_stoich": 17}, "max stoichiometry 17"),
-        ({"oxidation_states": "smact99"}, "smact99"),
+        ({"rule": Rule(max_stoich=0)}, "max stoichiometry 0"),
+        ({"rule": Rule(max_stoich=17)}, "max stoichiometry 17"),
+        ({"rule": Rule(oxidation_states="smact99")}, "smact99"),
         ({"pool": ("Li", "Xx")}, "'Xx'"),
         ({"pool": ("Li", "O", "Li")}, "'Li' is repeated"),
     ],

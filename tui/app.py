@@ -28,11 +28,12 @@ from textual.widgets import Footer, Header, Label, Select, TabbedContent, TabPan
 from textual.worker import Worker, WorkerState
 
 from chemspace.core.atomic import atomic_path
-from chemspace.core.census import CATEGORIES, LABELS, ArityCensus, CensusResult, CensusSettings, run_census
+from chemspace.core.census import ArityCensus, CensusResult, CensusSettings, run_census
 from chemspace.core.embeddings import EMBEDDINGS
 from chemspace.core.errors import InputError
 from chemspace.core.known import KnownSet
 from chemspace.core.reduce import REDUCERS, Projection, project_samples, warm_up
+from chemspace.core.rule import CATEGORIES, LABELS
 from chemspace.core.system import SystemRow
 from chemspace.tui.screens import ExportScreen, HelpScreen
 from chemspace.tui.widgets import CensusPanel, ElementDetail, PeriodicTable, ScatterPanel, SystemExplorer

@@ -10,8 +10,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from chemspace.core.census import CATEGORIES, CensusResult, run_census
+from chemspace.core.census import CensusResult, run_census
 from chemspace.core.errors import CancelledError
+from chemspace.core.rule import CATEGORIES
 from chemspace.tui.options import (
     ArityOpt,
     KnownOpt,

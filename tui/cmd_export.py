@@ -12,7 +12,15 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 from chemspace.core.census import CensusSettings, run_census
 from chemspace.core.errors import CancelledError, InputError
 from chemspace.core.export import ExportSpec, output_format, total_rows, write_export
-from chemspace.tui.options import KnownOpt, MaxStoichOpt, OxStatesOpt, err_console, guarded, load_known
+from chemspace.tui.options import (
+    KnownOpt,
+    MaxStoichOpt,
+    OxStatesOpt,
+    err_console,
+    guarded,
+    load_known,
+    rule_from_options,
+)
 
 #: Above this many rows a CSV export is refused without --allowed-only: it would be hundreds of GB.
 CSV_ROW_LIMIT = 200_000_000
@@ -32,13 +40,12 @@ def export_command(
     """Write every composition (formula, elements, coefficients, allowed[, known, category])."""
     fmt = output_format(out)
     spec = ExportSpec(arity, max_stoich, oxidation_states, allowed_only)
-    CensusSettings(arities=(arity,), max_stoich=max_stoich, oxidation_states=oxidation_states).validated()
+    rule = rule_from_options(max_stoich, oxidation_states)
+    CensusSettings(arities=(arity,), rule=rule).validated()
     known_set = load_known(known)
     allowed_total = None
     if allowed_only:
-        census = run_census(
-            CensusSettings(arities=(arity,), max_stoich=max_stoich, oxidation_states=oxidation_states, samples=0)
-        )
+        census = run_census(CensusSettings(arities=(arity,), rule=rule, samples=0))
         allowed_total = census.arities[arity].allowed
     total = total_rows(spec, allowed_total)
     if fmt == "csv" and total > CSV_ROW_LIMIT:

@@ -103,8 +103,8 @@ def system_command(
 
 def filter_rows(rows: list[SystemRow], only: str | None, arity: str | None) -> list[SystemRow]:
     """Apply --only and --arity."""
-    from chemspace.core.census import CATEGORIES, LABELS
     from chemspace.core.errors import InputError
+    from chemspace.core.rule import CATEGORIES, LABELS
 
     if only is not None:
         if only not in (*LABELS, *CATEGORIES):

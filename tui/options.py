@@ -14,6 +14,7 @@ from chemspace.core.census import CensusSettings
 from chemspace.core.elements import DEFAULT_OXIDATION_STATES
 from chemspace.core.errors import CancelledError, InputError
 from chemspace.core.known import KnownSet, default_known_notice, resolve_known
+from chemspace.core.rule import Rule
 
 #: Diagnostics and progress go to stderr so stdout stays clean for --json and --format output.
 err_console = Console(stderr=True)
@@ -76,17 +77,50 @@ KnownOpt = Annotated[
     ),
 ]
 
+NoPaulingOpt = Annotated[
+    bool, typer.Option("--no-pauling", help="Charge neutrality only: drop the Pauling electronegativity test.")
+]
+AlloysOpt = Annotated[
+    bool, typer.Option("--alloys", help="Allow every composition of metals only (smact's metals list), as alloys.")
+]
+MixedValenceOpt = Annotated[
+    bool,
+    typer.Option("--mixed-valence", help="Let atoms of Fe, Mn, Co, Cu, ... take different states (Fe3O4, Sn3O4)."),
+]
+
 DEFAULT_OX = DEFAULT_OXIDATION_STATES
 
 
+def rule_from_options(
+    max_stoich: int = 8,
+    oxidation_states: str = DEFAULT_OX,
+    no_pauling: bool = False,
+    alloys: bool = False,
+    mixed_valence: bool = False,
+) -> Rule:
+    """Validated filter rule from command-line values."""
+    return Rule(
+        oxidation_states=oxidation_states,
+        max_stoich=max_stoich,
+        pauling=not no_pauling,
+        alloys=alloys,
+        mixed_valence=mixed_valence,
+    ).validated()
+
+
 def settings_from_options(
-    arity: str, max_stoich: int, oxidation_states: str, samples: int, seed: int, pool: tuple[str, ...] | None = None
+    arity: str,
+    max_stoich: int,
+    oxidation_states: str,
+    samples: int,
+    seed: int,
+    pool: tuple[str, ...] | None = None,
+    rule: Rule | None = None,
 ) -> CensusSettings:
-    """Validated census settings from command-line values."""
+    """Validated census settings from command-line values (``rule``, when given, overrides the two rule fields)."""
     return CensusSettings(
         arities=parse_arities(arity),
-        max_stoich=max_stoich,
-        oxidation_states=oxidation_states,
+        rule=rule or rule_from_options(max_stoich, oxidation_states),
         samples=samples,
         seed=seed,
         pool=pool,

@@ -9,7 +9,8 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Label, ProgressBar, Static
 
-from chemspace.core.census import CATEGORIES, ArityCensus, CensusSettings
+from chemspace.core.census import ArityCensus, CensusSettings
+from chemspace.core.rule import CATEGORIES
 from chemspace.tui.widgets.style import ARITY_NAMES, LABEL_STYLES, count_text
 
 #: Rows of the counts table, in the paper's order.

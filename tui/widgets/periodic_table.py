@@ -15,8 +15,9 @@ from textual.reactive import reactive
 from textual.widget import Widget
 from textual.widgets import Static
 
-from chemspace.core.census import CATEGORIES, ArityCensus
+from chemspace.core.census import ArityCensus
 from chemspace.core.elements import all_symbols
+from chemspace.core.rule import CATEGORIES
 from chemspace.tui.widgets.style import ARITY_NAMES, compact, count_text
 
 #: Sequential heat colours (viridis stops): distinct on truecolor and still distinct when a

@@ -10,8 +10,8 @@ from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import DataTable, Input, Label, Select, Static
 
-from chemspace.core.census import CATEGORIES, LABELS
 from chemspace.core.row_query import parse_query
+from chemspace.core.rule import CATEGORIES, LABELS
 from chemspace.core.system import SystemRow
 from chemspace.tui.widgets.style import LABEL_STYLES
 
