@@ -12,7 +12,9 @@ import csv
 import datetime as dt
 import gc
 import io
+import itertools
 import json
+import math
 import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -22,7 +24,7 @@ from pathlib import Path
 from chemspace.core.atomic import atomic_path
 from chemspace.core.composition import Composition, parse_formula
 from chemspace.core.dirs import user_dir
-from chemspace.core.elements import ElementTable
+from chemspace.core.elements import ElementTable, atomic_numbers
 from chemspace.core.errors import InputError
 from chemspace.core.rule import MAX_ARITY
 
@@ -149,6 +151,7 @@ def build_set(
     rows: Iterable[KnownEntry] | Iterable[tuple[str, KnownEntry]],
     version: str | None = None,
     date: str | None = None,
+    invalid: list[str] | None = None,
 ) -> KnownSet:
     """Group entries by reduced composition; entries with 1 or more than 6 elements are counted outside.
 
@@ -157,6 +160,8 @@ def build_set(
     name, source, version, date : see :class:`KnownSet` (date defaults to today).
     rows : entries, or (where, entry) pairs: ``where`` ("file, line 3") prefixes the error of an
         entry whose formula does not parse, so the user can find it.
+    invalid : None: the first formula that does not parse raises InputError. A list: such entries
+        are skipped and their error lines appended to it (``known import --skip-invalid``).
     """
     entries: dict[Composition, list[KnownEntry]] = {}
     outside: dict[str, int] = {}
@@ -165,13 +170,24 @@ def build_set(
         where, entry = row if isinstance(row, tuple) else (None, row)
         comp = parsed.get(entry.formula)
         if comp is None:
-            comp = parsed[entry.formula] = _parse_at(entry.formula, where or entry.id)
+            try:
+                comp = parsed[entry.formula] = _parse_at(entry.formula, where or entry.id)
+            except InputError as exc:
+                _refuse(invalid, str(exc))
+                continue
         if comp.arity == 1 or comp.arity > MAX_ARITY:
             reason = SINGLE_ELEMENT if comp.arity == 1 else TOO_MANY_ELEMENTS
             outside[reason] = outside.get(reason, 0) + 1
             continue
         entries.setdefault(comp, []).append(entry)
     return KnownSet(name, source, entries, version, date or dt.date.today().isoformat(), outside)
+
+
+def _refuse(invalid: list[str] | None, message: str) -> None:
+    """Raise InputError(message), or, when collecting (``invalid`` is a list), record it and go on."""
+    if invalid is None:
+        raise InputError(message)
+    invalid.append(message)
 
 
 def _parse_at(formula: str, where: str | None) -> Composition:
@@ -238,18 +254,85 @@ def _to_doc(known: KnownSet) -> dict:
     }
 
 
-def _from_doc(doc: dict) -> KnownSet:
-    """Inverse of :func:`_to_doc` (KeyError/TypeError/ValueError on a damaged file)."""
-    if doc.get("format") != STORE_FORMAT:
-        raise ValueError(f"store format {doc.get('format')!r}, expected {STORE_FORMAT}")
-    cols = doc["compositions"]
+def _from_doc(doc: object) -> KnownSet:
+    """Inverse of :func:`_to_doc`, checking the document's shape and ranges (ValueError naming the damage)."""
+    doc = _check_doc(doc)
+    cols, e = doc["compositions"], doc["entries"]
     comps = [Composition(tuple(s), tuple(c)) for s, c in zip(cols["symbols"], cols["counts"])]
     entries: dict[Composition, list[KnownEntry]] = {c: [] for c in comps}
-    e = doc["entries"]
     fields = zip(e["composition"], e["id"], e["formula"], e["energy_above_hull"], e["is_stable"], e["theoretical"])
     for i, ident, formula, e_hull, stable, theoretical in fields:
         entries[comps[i]].append(KnownEntry(ident, formula, e_hull, stable, theoretical))
     return KnownSet(doc["name"], doc["source"], entries, doc.get("version"), doc.get("date"), doc.get("outside", {}))
+
+
+def _check_doc(doc: object) -> dict:
+    """The store document if its shape and values are what :func:`_to_doc` writes, else ValueError."""
+    if not isinstance(doc, dict):
+        raise ValueError(f"a JSON {type(doc).__name__}, expected an object")
+    if doc.get("format") != STORE_FORMAT:
+        raise ValueError(f"store format {str(doc.get('format'))[:20]!r}, expected {STORE_FORMAT}")
+    for key in ("name", "source"):
+        _expect(isinstance(doc.get(key), str), f"{key!r} is not a string")
+    for key in ("version", "date"):
+        _expect(doc.get(key) is None or isinstance(doc[key], str), f"{key!r} is not a string")
+    outside = doc.get("outside", {})
+    _expect(
+        isinstance(outside, dict) and all(isinstance(k, str) and _is_count(v) for k, v in outside.items()),
+        "'outside' is not a mapping of reasons to counts",
+    )
+    cols, entries = doc.get("compositions"), doc.get("entries")
+    _expect(isinstance(cols, dict) and isinstance(entries, dict), "no 'compositions' and 'entries' objects")
+    symbols, counts = _column(cols, "symbols"), _column(cols, "counts")  # type: ignore[arg-type]
+    _expect(len(symbols) == len(counts), "'symbols' and 'counts' differ in length")
+    z = atomic_numbers()
+    for syms, cnts in zip(symbols, counts):
+        _check_composition(syms, cnts, z)
+    names = ("composition", "id", "formula", "energy_above_hull", "is_stable", "theoretical")
+    columns = [_column(entries, k) for k in names]  # type: ignore[arg-type]
+    _expect(len({len(c) for c in columns}) == 1, "entry columns differ in length")
+    index, ids, formulas, e_hull, stable, theoretical = columns
+    n = len(symbols)
+    _expect(all(type(i) is int and 0 <= i < n for i in index), "an entry points at no composition")
+    _expect(all(v is None or isinstance(v, str) for v in ids), "an entry id is not a string")
+    _expect(all(isinstance(v, str) for v in formulas), "an entry formula is not a string")
+    _expect(all(v is None or _is_number(v) for v in e_hull), "an energy above hull is not a number")
+    _expect(all(v is None or isinstance(v, bool) for v in (*stable, *theoretical)), "a stability flag is not a boolean")
+    return doc
+
+
+def _check_composition(symbols: object, counts: object, z: dict[str, int]) -> None:
+    """ValueError unless ``symbols``/``counts`` are a reduced composition of 2..6 elements in atomic-number order."""
+    if not (isinstance(symbols, list) and isinstance(counts, list) and len(symbols) == len(counts)):
+        raise ValueError("a composition is not two lists of one length")
+    if not 2 <= len(symbols) <= MAX_ARITY:
+        raise ValueError(f"a composition has {len(symbols)} elements")
+    if not all(isinstance(s, str) and s in z for s in symbols):
+        raise ValueError(f"a composition has an unknown element symbol ({str(symbols)[:60]})")
+    numbers = [z[s] for s in symbols]
+    if not all(a < b for a, b in itertools.pairwise(numbers)):
+        raise ValueError(f"composition {symbols} is not in atomic-number order")
+    if not all(_is_count(c) and c > 0 for c in counts) or math.gcd(*counts) != 1:
+        raise ValueError(f"composition {symbols} has counts {str(counts)[:60]}, not positive and reduced")
+
+
+def _column(cols: dict, key: str) -> list:
+    value = cols.get(key)
+    _expect(isinstance(value, list), f"column {key!r} is missing or not a list")
+    return value  # type: ignore[return-value]
+
+
+def _is_count(value: object) -> bool:
+    return type(value) is int and value >= 0
+
+
+def _is_number(value: object) -> bool:
+    return type(value) in (int, float) and math.isfinite(value)  # type: ignore[arg-type]
+
+
+def _expect(condition: bool, damage: str) -> None:
+    if not condition:
+        raise ValueError(damage)
 
 
 @contextmanager
@@ -277,29 +360,40 @@ def save_set(known: KnownSet) -> Path:
 
 
 def load_set(name: str) -> KnownSet:
-    """Read a cached set by name (InputError if there is none or it is damaged)."""
+    """Read a cached set by name, checking it (InputError if there is none, or naming the file and fix if damaged)."""
     path = _set_path(name)
     if not path.exists():
         raise InputError(f"no known-materials set named {name!r} is cached{_cached_hint()}")
     try:
         with _no_gc():
             return _from_doc(json.loads(path.read_bytes()))
-    except (OSError, ValueError, KeyError, TypeError, IndexError) as exc:
-        raise InputError(f"cached set {name!r} is unreadable ({exc}); fetch or import it again") from None
+    except (OSError, ValueError, RecursionError) as exc:
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc).splitlines()[0][:120]
+        fix = "fetch it again" if name == MP_NAME else "import it again"
+        raise InputError(
+            f"known set {name!r} in {path} is damaged ({why}): run `chemspace-tui known remove {name}` or {fix}"
+        ) from None
 
 
 def cached_names() -> list[str]:
-    """Names of the cached sets."""
+    """Names of the cached sets (files whose stem is a valid set name; damaged ones included)."""
     folder = data_dir() / "known"
-    return sorted(p.stem for p in folder.glob("*.json")) if folder.exists() else []
+    if not folder.is_dir():
+        return []
+    return sorted(p.stem for p in folder.glob("*.json") if _NAME.fullmatch(p.stem) and p.stem.lower() != "none")
 
 
 def remove_set(name: str) -> None:
-    """Delete a cached set."""
+    """Delete a cached set (InputError naming the file if it cannot be removed)."""
     path = _set_path(name)
     if not path.exists():
         raise InputError(f"no known-materials set named {name!r} is cached{_cached_hint()}")
-    path.unlink()
+    try:
+        if path.is_dir():
+            raise IsADirectoryError(21, "it is a directory, not a set file")
+        path.unlink()
+    except OSError as exc:
+        raise InputError(f"cannot remove {str(path)!r}: {exc.strerror or exc}") from None
 
 
 def _cached_hint() -> str:
@@ -313,20 +407,25 @@ def _cached_hint() -> str:
 Located = tuple[str, KnownEntry]  # (where: "file, line 3", entry)
 
 
-def read_file(path: Path) -> list[Located]:
+def read_file(path: Path, invalid: list[str] | None = None) -> list[Located]:
     """Entries of a file, each with where it stands, for :func:`build_set` to parse.
 
-    CSV: a ``formula`` column (any case), optional ``id``. JSON: a list of formulas or of objects
+    CSV: one ``formula`` column (any case), optional ``id``. JSON: a list of formulas or of objects
     with ``formula`` and optional ``id``. Anything else: text, one formula per line, ``#`` comments.
-    Line numbers are 1-based lines of the file, so an error points at the line to fix.
+    Line numbers are 1-based lines of the file, so an error points at the line to fix. ``invalid``:
+    as in :func:`build_set`, for JSON items without a formula string.
     """
     try:
+        if path.is_dir():
+            raise IsADirectoryError(21, "it is a directory")
         text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read {str(path)!r}: {exc}") from None
+    except OSError as exc:
+        raise InputError(f"cannot read {str(path)!r}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise InputError(f"cannot read {str(path)!r}: not UTF-8 text (byte {exc.start})") from None
     suffix = path.suffix.lower()
     if suffix == ".json":
-        return _from_json(text, path)
+        return _from_json(text, path, invalid)
     if suffix == ".csv":
         return _from_csv(text, path)
     return _from_lines(text, path)
@@ -342,25 +441,38 @@ def _from_lines(text: str, path: Path) -> list[Located]:
 
 
 def _from_csv(text: str, path: Path) -> list[Located]:
-    reader = csv.DictReader(io.StringIO(text))
-    columns = {name.strip().lower(): name for name in reader.fieldnames or []}
-    if "formula" not in columns:
-        raise InputError(f"{path}: CSV needs a 'formula' column (found: {', '.join(reader.fieldnames or [])})")
-    formula_col, id_col = columns["formula"], columns.get("id")
+    reader = csv.reader(io.StringIO(text))
     out = []
-    for row in reader:
-        where = f"{path}, line {reader.line_num}"  # the line the record ends on: exact unless quoted newlines
-        formula = (row.get(formula_col) or "").strip()
-        ident = (row.get(id_col) or "").strip() if id_col else ""
-        out.append((where, KnownEntry(id=ident or None, formula=formula)))
+    try:
+        header = next(reader, [])
+        formula_col, id_col = _csv_columns(header, path)
+        for row in reader:
+            where = f"{path}, line {reader.line_num}"  # the line the record ends on: exact unless quoted newlines
+            formula = row[formula_col].strip() if formula_col < len(row) else ""
+            ident = row[id_col].strip() if id_col is not None and id_col < len(row) else ""
+            out.append((where, KnownEntry(id=ident or None, formula=formula)))
+    except csv.Error as exc:  # a field over csv's size limit, a NUL byte...
+        raise InputError(f"{path}, line {reader.line_num}: not readable as CSV ({exc})") from None
     return out
 
 
-def _from_json(text: str, path: Path) -> list[Located]:
+def _csv_columns(header: list[str], path: Path) -> tuple[int, int | None]:
+    """Positions of the one ``formula`` column and the optional ``id`` column (InputError if ambiguous)."""
+    names = [name.strip().lower() for name in header]
+    found = ", ".join(repr(h) for h in header)[:200]
+    if "formula" not in names:
+        raise InputError(f"{path}: CSV needs a 'formula' column (found: {found})")
+    for col in ("formula", "id"):
+        if names.count(col) > 1:
+            raise InputError(f"{path}: CSV has {names.count(col)} {col!r} columns ({found}); keep one")
+    return names.index("formula"), names.index("id") if "id" in names else None
+
+
+def _from_json(text: str, path: Path, invalid: list[str] | None = None) -> list[Located]:
     try:
         items = _json_list_with_lines(text)
-    except ValueError as exc:
-        raise InputError(f"{path}: not valid JSON ({exc})") from None
+    except (ValueError, RecursionError) as exc:
+        raise InputError(f"{path}: not valid JSON ({str(exc)[:120]})") from None
     if items is None:
         raise InputError(f"{path}: expected a JSON list of formulas or of objects with 'formula'")
     out = []
@@ -368,7 +480,8 @@ def _from_json(text: str, path: Path) -> list[Located]:
         where = f"{path}, line {line}"
         formula = item.get("formula") if isinstance(item, dict) else item
         if not isinstance(formula, str):
-            raise InputError(f"{where}: no formula string in {json.dumps(item)[:60]}")
+            _refuse(invalid, f"{where}: no formula string in {json.dumps(item)[:60]}")
+            continue
         ident = item.get("id") if isinstance(item, dict) else None
         out.append((where, KnownEntry(id=None if ident is None else str(ident), formula=formula)))
     return out
@@ -399,24 +512,28 @@ def _json_list_with_lines(text: str) -> list[tuple[int, object]] | None:
             raise ValueError(f"unexpected data at line {text.count(chr(10), 0, pos) + 1}")
 
 
-def import_file(path: Path, name: str | None = None) -> KnownSet:
+def import_file(path: Path, name: str | None = None, invalid: list[str] | None = None) -> KnownSet:
     """Build a set from a file (not cached; see :func:`save_set`).
 
     Parameters
     ----------
     path : CSV, JSON or text file (see :func:`read_file`).
     name : name for ``--known``; default the file's stem, made into a valid name.
+    invalid : None: InputError naming the file and line of the first malformed formula. A list:
+        malformed lines are skipped and their error lines appended (``--skip-invalid``).
 
-    Raises InputError naming the file and line of the first malformed formula, or if the file
-    holds no formulas at all.
+    Raises InputError if the file holds no (valid) formulas at all.
     """
-    rows = read_file(path)
-    if not rows:
-        raise InputError(f"{path}: no formulas found")
     if name == MP_NAME:
         raise InputError(f"{MP_NAME!r} names the Materials Project set (`known fetch`); choose another --name")
     set_name = check_name(name) if name is not None else _name_from_stem(path.stem)
-    return build_set(set_name, str(path), rows)
+    rows = read_file(path, invalid)
+    if not rows and not invalid:
+        raise InputError(f"{path}: no formulas found")
+    known = build_set(set_name, str(path), rows, invalid=invalid)
+    if not known.entries and not known.outside:
+        raise InputError(f"{path}: none of its {len(invalid or ()):,} formulas is valid ({(invalid or ['?'])[0]})")
+    return known
 
 
 def _name_from_stem(stem: str) -> str:

@@ -61,5 +61,8 @@ def open_app(
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point: TERM and HUP cancel like Ctrl-C, so no temporary file is left."""
+    from chemspace.core.atomic import interrupt_on_signals
+
+    interrupt_on_signals()
     app()

@@ -9,9 +9,11 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn
 from rich.table import Table
 
+from chemspace.core.atomic import deferred_signals
 from chemspace.core.elements import DEFAULT_OXIDATION_STATES, element_table
 from chemspace.core.errors import CancelledError, InputError
 from chemspace.core.known import (
@@ -82,18 +84,48 @@ def fetch(
 def import_(
     file: Annotated[Path, typer.Argument(help="CSV with a formula column, JSON list, or one formula per line.")],
     name: Annotated[str | None, typer.Option("--name", help="Name to use with --known (default: file stem).")] = None,
+    skip_invalid: Annotated[
+        bool,
+        typer.Option(
+            "--skip-invalid", help="Skip malformed formulas (counted, the first few shown) instead of stopping."
+        ),
+    ] = False,
 ) -> None:
-    """Import a list of known formulas (ICSD, OQMD, in-house) and cache it under a name."""
-    known = import_file(file, name)
+    """Import a list of known formulas (ICSD, OQMD, in-house) and cache it under a name.
+
+    A malformed formula stops the import at its line, caching nothing, unless --skip-invalid is given.
+    """
+    invalid: list[str] | None = [] if skip_invalid else None
+    try:
+        known = import_file(file, name, invalid)
+    except InputError as exc:
+        hint = "" if skip_invalid or ", line " not in str(exc) else " (--skip-invalid imports the other lines)"
+        raise InputError(f"{exc}{hint}") from None
     path = _save(known)
-    outside = sum(known.outside.values())
-    note = f", {outside:,} outside the space (1 or more than 6 elements)" if outside else ""
-    err_console.print(
-        f"cached {_plural(known.entry_count, 'entry', 'entries')} ({_plural(len(known), 'composition')}{note})"
-        f" as {known.name!r} in {path}",
-        highlight=False,
-        soft_wrap=True,
-    )
+    with deferred_signals():  # the set is cached: finish the report whatever arrives now
+        outside = sum(known.outside.values())
+        note = f", {outside:,} outside the space (1 or more than 6 elements)" if outside else ""
+        err_console.print(
+            f"cached {_plural(known.entry_count, 'entry', 'entries')} ({_plural(len(known), 'composition')}{note})"
+            f" as {known.name!r} in {path}",
+            highlight=False,
+            soft_wrap=True,
+        )
+        if invalid:
+            _report_skipped(invalid)
+
+
+#: How many skipped lines `known import --skip-invalid` shows.
+SHOWN_INVALID = 5
+
+
+def _report_skipped(invalid: list[str]) -> None:
+    """'skipped N malformed formulas:' and the first few error lines, on stderr."""
+    err_console.print(f"skipped {_plural(len(invalid), 'malformed formula')}:", highlight=False, soft_wrap=True)
+    for line in invalid[:SHOWN_INVALID]:
+        err_console.print(f"  {line}", highlight=False, soft_wrap=True, markup=False)
+    if len(invalid) > SHOWN_INVALID:
+        err_console.print(f"  ... and {len(invalid) - SHOWN_INVALID:,} more", highlight=False)
 
 
 #: `known list` reports what falls outside the space at the paper's settings.
@@ -121,8 +153,14 @@ def list_() -> None:
     for col in ("Name", "Source", "Version", "Date", "Entries", "Binary", "Ternary", "Quaternary", "5-6", "Outside"):
         table.add_column(col, justify="left" if col in ("Name", "Source", "Version", "Date", "Outside") else "right")
     elements = element_table(DEFAULT_OXIDATION_STATES)
+    damaged = []
     for name in names:
-        known = load_set(name)
+        try:
+            known = load_set(name)
+        except InputError as exc:  # one damaged set never hides the others
+            damaged.append(str(exc))
+            table.add_row(name, "[red]damaged[/]", *["—"] * 8)
+            continue
         counts = known.count_by_arity()
         _, outside = known.within(LIST_MAX_STOICH, elements)
         table.add_row(
@@ -136,6 +174,8 @@ def list_() -> None:
             "\n".join(f"{v:,} {k}" for k, v in sorted(outside.items())) or "0",
         )
     Console().print(table)
+    for line in damaged:
+        err_console.print(f"[bold yellow]warning:[/] {escape(line)}", highlight=False, soft_wrap=True)
 
 
 @known_app.command("remove")

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import functools
+import signal
 import sys
 from collections.abc import Callable
 from typing import Annotated, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
+from chemspace.core.atomic import Interrupted, deferred_signals
 from chemspace.core.census import CensusSettings
 from chemspace.core.elements import DEFAULT_OXIDATION_STATES
 from chemspace.core.errors import CancelledError, InputError
@@ -24,12 +27,12 @@ F = TypeVar("F", bound=Callable[..., object])
 
 def fail(message: str, code: int = 1) -> typer.Exit:
     """Print ``error: message`` on one line to stderr and return the Exit to raise."""
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
 
 
 def guarded(func: F) -> F:
-    """Turn InputError into one clear line and exit 1, Ctrl-C into 'cancelled' and exit 130."""
+    """Turn InputError into one clear line and exit 1; Ctrl-C, TERM or HUP into 'cancelled' and exit 128+signal."""
 
     @functools.wraps(func)
     def wrapper(*args: object, **kwargs: object) -> object:
@@ -37,14 +40,23 @@ def guarded(func: F) -> F:
             return func(*args, **kwargs)
         except InputError as exc:
             raise fail(str(exc)) from None
-        except (KeyboardInterrupt, CancelledError):
-            err_console.print("cancelled", highlight=False)
-            raise typer.Exit(130) from None
+        except (KeyboardInterrupt, CancelledError) as exc:
+            with deferred_signals():  # a second signal must not turn 'cancelled' into a traceback
+                err_console.print("cancelled", highlight=False)
+            raise typer.Exit(128 + _signal_number(exc)) from None
         except BrokenPipeError:  # `chemspace-tui system ... | head`
             sys.stderr.close()
             raise typer.Exit(0) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def _signal_number(exc: BaseException) -> int:
+    """The signal behind a cancellation (a CancelledError raised while handling one keeps it as context)."""
+    for candidate in (exc, exc.__context__):
+        if isinstance(candidate, Interrupted):
+            return candidate.signum
+    return signal.SIGINT
 
 
 def parse_arities(text: str) -> tuple[int, ...]:
@@ -128,8 +140,18 @@ def settings_from_options(
 
 
 def load_known(spec: str | None) -> KnownSet | None:
-    """Resolve ``--known``; with no value and nothing cached, say once how to get a set."""
-    known = resolve_known(spec)
+    """Resolve ``--known``; with no value and nothing cached (or the cached set damaged), say so once and go on."""
+    try:
+        known = resolve_known(spec)
+    except InputError as exc:
+        if spec is not None:
+            raise
+        err_console.print(
+            f"[bold yellow]warning:[/] {escape(str(exc))}; going on without a known set",
+            highlight=False,
+            soft_wrap=True,
+        )
+        return None
     if known is None and spec is None:
         err_console.print(f"[dim]{default_known_notice()}[/]", highlight=False)
     return known
