@@ -22,6 +22,10 @@ MIN_ARITY = 2
 MAX_ARITY = 6
 #: Largest stoichiometric coefficient accepted anywhere (the paper uses 8).
 MAX_STOICH_LIMIT = 16
+#: Random seeds accepted by the census and the projections (numpy and scikit-learn take 32-bit seeds).
+MAX_SEED = 2**32 - 1
+#: Most samples drawn per label or category (the paper draws 3 000; projections of more are impractical).
+MAX_SAMPLES = 100_000
 
 ARITY_NAMES: dict[int, str] = {2: "binary", 3: "ternary", 4: "quaternary", 5: "quinary", 6: "senary"}
 

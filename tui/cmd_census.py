@@ -20,6 +20,7 @@ from chemspace.tui.options import (
     OxStatesOpt,
     SamplesOpt,
     SeedOpt,
+    check_element_label,
     guarded,
     load_known,
     settings_from_options,
@@ -75,6 +76,7 @@ def census_command(
 ) -> None:
     """Count every reduced composition and how many pass SMACT's filters (Table 2)."""
     settings = settings_from_options(arity, max_stoich, oxidation_states, samples, seed)
+    check_element_label(element_label)
     known_set = load_known(known)
     cancel = threading.Event()
     try:

@@ -17,7 +17,7 @@ from chemspace.core.census import CensusSettings
 from chemspace.core.elements import DEFAULT_OXIDATION_STATES
 from chemspace.core.errors import CancelledError, InputError
 from chemspace.core.known import KnownSet, default_known_notice, resolve_known
-from chemspace.core.rule import Rule
+from chemspace.core.rule import CATEGORIES, LABELS, MAX_ARITY, MAX_SAMPLES, MAX_SEED, MIN_ARITY, Rule, check_arity
 
 #: Diagnostics and progress go to stderr so stdout stays clean for --json and --format output.
 err_console = Console(stderr=True)
@@ -60,14 +60,46 @@ def _signal_number(exc: BaseException) -> int:
 
 
 def parse_arities(text: str) -> tuple[int, ...]:
-    """Parse '2,3,4' or '2-4' into arities (range checks happen in the core)."""
+    """Parse '2,3,4' or '2-4' into distinct arities, each checked against 2..6 before any range is built."""
     try:
-        if "-" in text.strip("-"):
-            lo, hi = text.split("-", 1)
-            return tuple(range(int(lo), int(hi) + 1))
-        return tuple(int(part) for part in text.split(",") if part.strip())
-    except ValueError:
+        if "-" in text.strip().lstrip("-"):
+            lo, hi = (int(part) for part in text.strip().split("-", 1))
+            check_arity(lo), check_arity(hi)
+            arities = tuple(range(lo, hi + 1))
+        else:
+            arities = tuple(dict.fromkeys(check_arity(int(part)) for part in text.split(",") if part.strip()))
+    except ValueError as exc:
+        if isinstance(exc, InputError):
+            raise
         raise InputError(f"arity {text!r} is not a number or list like 2,3,4") from None
+    if not arities:
+        raise InputError(f"arity {text!r} names no arity (expected e.g. 2,3,4 or 2-4 within {MIN_ARITY}..{MAX_ARITY})")
+    return arities
+
+
+def check_seed(seed: int) -> int:
+    """A seed in 0..MAX_SEED (one bound for the census and the projections), else InputError."""
+    if not 0 <= seed <= MAX_SEED:
+        raise InputError(f"--seed {seed} is outside 0..{MAX_SEED}")
+    return seed
+
+
+def check_samples(samples: int) -> int:
+    """A sample count in 0..MAX_SAMPLES, else InputError."""
+    if not 0 <= samples <= MAX_SAMPLES:
+        raise InputError(f"--samples {samples} is outside 0..{MAX_SAMPLES:,}")
+    return samples
+
+
+#: Values of ``census --element-counts``.
+ELEMENT_COUNT_LABELS = ("unique", *LABELS, "known", *CATEGORIES)
+
+
+def check_element_label(label: str) -> str:
+    """An ``--element-counts`` value, else InputError listing the choices."""
+    if label not in ELEMENT_COUNT_LABELS:
+        raise InputError(f"--element-counts {label!r} is not one of {', '.join(ELEMENT_COUNT_LABELS)}")
+    return label
 
 
 ArityOpt = Annotated[str, typer.Option("--arity", "-a", help="Arities, e.g. 2,3,4 or 2-4 (2..6).")]
@@ -133,8 +165,8 @@ def settings_from_options(
     return CensusSettings(
         arities=parse_arities(arity),
         rule=rule or rule_from_options(max_stoich, oxidation_states),
-        samples=samples,
-        seed=seed,
+        samples=check_samples(samples),
+        seed=check_seed(seed),
         pool=pool,
     ).validated()
 
