@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import threading
 from pathlib import Path
 from typing import Annotated
@@ -42,13 +43,26 @@ def _save(known: KnownSet) -> Path:
 @known_app.command("fetch")
 @guarded
 def fetch(
-    api_key: Annotated[str | None, typer.Option("--api-key", help="MP API key (default: $MP_API_KEY).")] = None,
-    endpoint: Annotated[str, typer.Option("--endpoint", help="API root, for mirrors and tests.")] = DEFAULT_ENDPOINT,
+    api_key: Annotated[
+        str | None,
+        typer.Option(
+            "--api-key",
+            help="MP API key. Prefer $MP_API_KEY or the hidden prompt: a key on the command line shows in the"
+            " process list and shell history.",
+        ),
+    ] = None,
+    endpoint: Annotated[
+        str, typer.Option("--endpoint", help="API root (https; http only to this machine), for mirrors and tests.")
+    ] = DEFAULT_ENDPOINT,
 ) -> None:
-    """Download every Materials Project formula with its id and stability, and cache it as `mp`."""
-    key = api_key or os.environ.get("MP_API_KEY")
+    """Download every Materials Project formula with its id and stability, and cache it as `mp`.
+
+    The key is read from $MP_API_KEY, else asked for without echo (on a terminal), else --api-key;
+    it is sent only to --endpoint, never printed or stored.
+    """
+    key = api_key or os.environ.get("MP_API_KEY") or _prompt_key()
     if not key:
-        raise InputError("no API key: pass --api-key or set MP_API_KEY (from your Materials Project dashboard)")
+        raise InputError("no API key: set MP_API_KEY (from your Materials Project dashboard) or run on a terminal")
     cancel = threading.Event()
     with Progress(
         TextColumn("Materials Project"),
@@ -126,6 +140,13 @@ def _report_skipped(invalid: list[str]) -> None:
         err_console.print(f"  {line}", highlight=False, soft_wrap=True, markup=False)
     if len(invalid) > SHOWN_INVALID:
         err_console.print(f"  ... and {len(invalid) - SHOWN_INVALID:,} more", highlight=False)
+
+
+def _prompt_key() -> str | None:
+    """Ask for the key without echo when stdin is a terminal (None otherwise)."""
+    if not sys.stdin.isatty():
+        return None
+    return typer.prompt("Materials Project API key", hide_input=True, default="", show_default=False) or None
 
 
 #: `known list` reports what falls outside the space at the paper's settings.
