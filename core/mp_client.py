@@ -27,14 +27,13 @@ from collections.abc import Callable
 import requests
 
 from chemspace.core.errors import CancelledError, InputError
+from chemspace.core.http_retry import RETRY_STATUS, retry_after
 from chemspace.core.known import MP_NAME, KnownEntry, KnownSet, build_set
 
 DEFAULT_ENDPOINT = "https://api.materialsproject.org/"
 FIELDS = ("material_id", "formula_pretty", "energy_above_hull", "is_stable", "theoretical")
 PAGE_SIZE = 1000  # the API's max_limit
 MIN_INTERVAL = 1 / 25  # MP asks for at most 25 requests per second
-RETRY_STATUS = frozenset({429, 500, 502, 503, 504})  # transient: rate limit, server trouble
-MAX_RETRY_AFTER = 30.0  # seconds: never wait longer than this on a Retry-After header
 
 
 class MPClient:
@@ -95,7 +94,7 @@ class MPClient:
                     raise InputError(f"the Materials Project rejected the API key (HTTP {resp.status_code})")
                 elif resp.status_code in RETRY_STATUS:
                     last_error = f"HTTP {resp.status_code}"
-                    delay = max(delay, _retry_after(resp))
+                    delay = max(delay, retry_after(resp))
                 else:
                     raise InputError(f"Materials Project answered HTTP {resp.status_code} for /{path}")
             if attempt + 1 < self.retries:
@@ -143,14 +142,6 @@ class MPClient:
             if on_progress:
                 on_progress(min(skip, total), total)
         return list(docs.values())
-
-
-def _retry_after(resp: requests.Response) -> float:
-    """Seconds the server asks us to wait (Retry-After in seconds), capped; 0 if absent or a date."""
-    try:
-        return min(MAX_RETRY_AFTER, max(0.0, float(resp.headers.get("Retry-After", 0))))
-    except ValueError:
-        return 0.0
 
 
 def fetch_materials_project(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -24,9 +25,30 @@ from chemspace.core.known import (
     save_set,
 )
 from chemspace.core.mp_client import DEFAULT_ENDPOINT, fetch_materials_project
+from chemspace.core.optimade_client import FetchLimits, fetch_optimade, providers, resolve_provider
 from chemspace.tui.options import err_console, guarded
 
-known_app = typer.Typer(help="Known-materials sets: Materials Project download, file imports.", no_args_is_help=True)
+known_app = typer.Typer(
+    help="Known-materials sets: OPTIMADE or Materials Project downloads, file imports, comparisons.",
+    no_args_is_help=True,
+)
+
+ProviderOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--provider",
+        help=f"OPTIMADE database, no key needed: {', '.join(providers())}, or a base URL.",
+        show_default=False,
+    ),
+]
+SetNameOpt = Annotated[str | None, typer.Option("--name", help="Set name with --provider (default: the provider's).")]
+PageLimitOpt = Annotated[
+    int | None, typer.Option("--page-limit", help="Structures per request with --provider (default 500).")
+]
+MaxEntriesOpt = Annotated[int, typer.Option("--max-entries", help="Stop with an error beyond this many structures.")]
+MaxTimeOpt = Annotated[
+    float | None, typer.Option("--max-time", help="Give up after this many seconds (default: no limit).")
+]
 
 
 def _save(known: KnownSet) -> Path:
@@ -42,8 +64,19 @@ def _save(known: KnownSet) -> Path:
 def fetch(
     api_key: Annotated[str | None, typer.Option("--api-key", help="MP API key (default: $MP_API_KEY).")] = None,
     endpoint: Annotated[str, typer.Option("--endpoint", help="API root, for mirrors and tests.")] = DEFAULT_ENDPOINT,
+    provider: ProviderOpt = None,
+    name: SetNameOpt = None,
+    page_limit: PageLimitOpt = None,
+    max_entries: MaxEntriesOpt = FetchLimits.max_entries,
+    max_time: MaxTimeOpt = None,
 ) -> None:
-    """Download every Materials Project formula with its id and stability, and cache it as `mp`."""
+    """Download every Materials Project formula with its id and stability, and cache it as `mp`.
+
+    With --provider, download every structure's composition from an OPTIMADE database instead (no key).
+    """
+    if provider is not None:
+        _fetch_optimade(provider, name, page_limit, FetchLimits(max_entries=max_entries, max_seconds=max_time))
+        return
     key = api_key or os.environ.get("MP_API_KEY")
     if not key:
         raise InputError("no API key: pass --api-key or set MP_API_KEY (from your Materials Project dashboard)")
@@ -72,6 +105,46 @@ def fetch(
     err_console.print(
         f"cached {_plural(known.entry_count, 'entry', 'entries')} ({_plural(len(known), 'composition')}), "
         f"database {known.version or 'unknown'}, in {path}",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+def _fetch_optimade(spec: str, name: str | None, page_limit: int | None, limits: FetchLimits) -> None:
+    """`known fetch --provider`: one OPTIMADE database into a named set, with a progress bar."""
+    prov = resolve_provider(spec)
+    if page_limit is not None:
+        if page_limit < 1:
+            raise InputError(f"--page-limit {page_limit} must be at least 1")
+        prov = replace(prov, page_limit=page_limit)
+    cancel = threading.Event()
+    with Progress(
+        TextColumn(prov.name),
+        BarColumn(),
+        TaskProgressColumn(),
+        TextColumn("{task.completed:,.0f} structures"),
+        console=err_console,
+        transient=True,
+        disable=not err_console.is_terminal,
+    ) as progress:
+        task = progress.add_task("fetch", total=None)
+        try:
+            known = fetch_optimade(
+                prov,
+                name,
+                on_progress=lambda done, total: progress.update(task, completed=done, total=total),
+                cancel=cancel,
+                limits=limits,
+            )
+        except KeyboardInterrupt:
+            cancel.set()
+            raise CancelledError from None
+    path = _save(known)
+    outside = sum(known.outside.values())
+    note = f", {outside:,} without a usable composition" if outside else ""
+    err_console.print(
+        f"cached {_plural(known.entry_count, 'structure')} ({_plural(len(known), 'composition')}{note}) "
+        f"from {known.base_url} (OPTIMADE {known.api_version}) as {known.name!r} in {path}",
         highlight=False,
         soft_wrap=True,
     )
@@ -127,7 +200,7 @@ def list_() -> None:
         _, outside = known.within(LIST_MAX_STOICH, elements)
         table.add_row(
             name,
-            known.source,
+            known.source if known.base_url is None else f"{known.source}\n{known.base_url}",
             known.version or "—",
             known.date or "—",
             f"{known.entry_count:,}",
