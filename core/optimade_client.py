@@ -164,12 +164,22 @@ class OptimadeFetcher:
         from optimade.models import ErrorResponse
 
         try:
-            detail = "; ".join(e.detail for e in ErrorResponse.model_validate(resp.json()).errors if e.detail)
-        except (ValueError, ValidationError):
-            detail = ""
+            body = resp.json()
+        except ValueError:
+            body = None
+        try:
+            detail = "; ".join(e.detail for e in ErrorResponse.model_validate(body).errors if e.detail)
+        except ValidationError:  # not a spec-conforming error document: still show its details if any
+            errors = body.get("errors") if isinstance(body, dict) else None
+            detail = (
+                "; ".join(str(e["detail"]) for e in errors if isinstance(e, dict) and e.get("detail"))
+                if isinstance(errors, list)
+                else ""
+            )
         if resp.status_code == 404 and not detail:
             return self._not_optimade(url, "HTTP 404")
-        return f"{self.provider.name} refused {url} (HTTP {resp.status_code}{': ' + detail if detail else ''})"
+        where = url.split("?", 1)[0]
+        return f"{self.provider.name} refused {where} (HTTP {resp.status_code}{': ' + detail if detail else ''})"
 
     def _not_optimade(self, url: str, why: str) -> str:
         return f"{self.provider.base_url} does not answer as an OPTIMADE API ({why} at {url})"
