@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 from dataclasses import replace
@@ -22,11 +23,21 @@ from chemspace.core.known import (
     import_file,
     load_set,
     remove_set,
+    resolve_known,
     save_set,
 )
+from chemspace.core.known_compare import Comparison, compare_sets
 from chemspace.core.mp_client import DEFAULT_ENDPOINT, fetch_materials_project
 from chemspace.core.optimade_client import FetchLimits, fetch_optimade, providers, resolve_provider
-from chemspace.tui.options import err_console, guarded
+from chemspace.core.rule import CATEGORIES, arity_name
+from chemspace.tui.options import (
+    MaxStoichOpt,
+    OxStatesOpt,
+    err_console,
+    guarded,
+    parse_arities,
+    rule_from_options,
+)
 
 known_app = typer.Typer(
     help="Known-materials sets: OPTIMADE or Materials Project downloads, file imports, comparisons.",
@@ -222,3 +233,67 @@ def remove(name: Annotated[str, typer.Argument(help="Cached set to delete.")]) -
 def _plural(n: int, one: str, many: str | None = None) -> str:
     """'1 entry', '2,507 entries'."""
     return f"{n:,} {one if n == 1 else (many or one + 's')}"
+
+
+@known_app.command("compare")
+@guarded
+def compare(
+    set_a: Annotated[str, typer.Argument(metavar="A", help="First set: a name, a file, or a union like mp,oqmd.")],
+    set_b: Annotated[str, typer.Argument(metavar="B", help="Second set, the same way.")],
+    arity: Annotated[str, typer.Option("--arity", "-a", help="Arities, e.g. 2 or 2-4.")] = "2-6",
+    max_stoich: MaxStoichOpt = 8,
+    oxidation_states: OxStatesOpt = "smact14",
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object on stdout.")] = False,
+    list_moves: Annotated[bool, typer.Option("--list", help="List the compositions that change category.")] = False,
+) -> None:
+    """How two sets disagree: compositions per arity in each, the overlap, and the category moves from A to B."""
+    a, b = (_known_operand(spec) for spec in (set_a, set_b))
+    result = compare_sets(a, b, rule_from_options(max_stoich, oxidation_states), parse_arities(arity), list_moves)
+    if as_json:
+        typer.echo(json.dumps(result.to_json()))
+        return
+    console = Console()
+    console.print(_overlap_table(result))
+    console.print(_transition_table(result))
+    if list_moves:
+        for comp in result.arities.values():
+            for (cat_a, cat_b), comps in comp.moves.items():
+                console.print(
+                    f"{arity_name(comp.arity)} {cat_a} -> {cat_b} ({len(comps):,}): "
+                    + " ".join(c.formula for c in comps),
+                    highlight=False,
+                    soft_wrap=True,
+                )
+
+
+def _known_operand(spec: str) -> KnownSet:
+    """A set to compare (``none`` and an empty spec make no sense here)."""
+    known = resolve_known(spec) if spec.strip() and spec != "none" else None
+    if known is None:
+        raise InputError(f"compare needs two sets (a name, a file or a list like mp,oqmd), not {spec!r}")
+    return known
+
+
+def _overlap_table(result: Comparison) -> Table:
+    table = Table(title=f"{result.a} vs {result.b} ({result.rule.describe()})")
+    for col in ("Arity", f"In {result.a}", f"In {result.b}", "Both", f"Only {result.a}", f"Only {result.b}"):
+        table.add_column(col, justify="left" if col == "Arity" else "right")
+    for comp in result.arities.values():
+        counts = (comp.in_a, comp.in_b, comp.both, comp.only_a, comp.only_b)
+        table.add_row(arity_name(comp.arity, title=True), *(f"{n:,}" for n in counts))
+    return table
+
+
+def _transition_table(result: Comparison) -> Table:
+    """Rows: category with A as known; columns: with B. Only compositions of A or B can move."""
+    totals = result.total_transitions()
+    table = Table(
+        title=f"Category with {result.a} (rows) -> with {result.b} (columns)",
+        caption="compositions held by A or B; all others stay missing or unlikely",
+    )
+    table.add_column(f"{result.a} \\ {result.b}")
+    for cat in CATEGORIES:
+        table.add_column(cat, justify="right")
+    for row in CATEGORIES:
+        table.add_row(row, *(f"{totals.get((row, col), 0):,}" for col in CATEGORIES))
+    return table
