@@ -38,14 +38,13 @@ from urllib.parse import urljoin, urlsplit
 import requests
 
 from chemspace.core.errors import CancelledError, InputError
+from chemspace.core.http_retry import RETRY_STATUS, retry_after
 from chemspace.core.known import MP_NAME, KnownEntry, KnownSet, build_set
 
 DEFAULT_ENDPOINT = "https://api.materialsproject.org/"
 FIELDS = ("material_id", "formula_pretty", "energy_above_hull", "is_stable", "theoretical")
 PAGE_SIZE = 1000  # the API's max_limit
 MIN_INTERVAL = 1 / 25  # MP asks for at most 25 requests per second
-RETRY_STATUS = frozenset({429, 500, 502, 503, 504})  # transient: rate limit, server trouble
-MAX_RETRY_AFTER = 30.0  # seconds: never wait longer than this on a Retry-After header
 #: Bytes one response may hold: a page of 1 000 restricted summaries is about 150 kB.
 MAX_RESPONSE_BYTES = 64 * 2**20
 #: Seconds one response may take to arrive whole (a trickling server is cut off here).
@@ -164,7 +163,7 @@ class MPClient:
             raise InputError(f"the Materials Project rejected the API key (HTTP {resp.status_code})")
         if resp.status_code in RETRY_STATUS:
             error = _Transient(f"HTTP {resp.status_code}")
-            error.retry_after = _retry_after(resp)  # type: ignore[attr-defined]
+            error.retry_after = retry_after(resp)  # type: ignore[attr-defined]
             raise error
         if resp.status_code != 200:
             raise InputError(f"Materials Project answered HTTP {resp.status_code} for /{path}")
@@ -325,14 +324,6 @@ def _shown(value: object) -> str:
     """A value the server sent, short enough for one line."""
     text = json.dumps(value) if not isinstance(value, float) or math.isfinite(value) else str(value)
     return text if len(text) <= 40 else text[:37] + "..."
-
-
-def _retry_after(resp: requests.Response) -> float:
-    """Seconds the server asks us to wait (Retry-After in seconds), capped; 0 if absent or a date."""
-    try:
-        return min(MAX_RETRY_AFTER, max(0.0, float(resp.headers.get("Retry-After", 0))))
-    except ValueError:
-        return 0.0
 
 
 def fetch_materials_project(

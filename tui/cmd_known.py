@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import threading
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -24,12 +26,43 @@ from chemspace.core.known import (
     import_file,
     load_set,
     remove_set,
+    resolve_known,
     save_set,
 )
+from chemspace.core.known_compare import Comparison, compare_sets
 from chemspace.core.mp_client import DEFAULT_ENDPOINT, fetch_materials_project
-from chemspace.tui.options import err_console, guarded
+from chemspace.core.optimade_client import FetchLimits, fetch_optimade, providers, resolve_provider
+from chemspace.core.rule import CATEGORIES, arity_name
+from chemspace.tui.options import (
+    MaxStoichOpt,
+    OxStatesOpt,
+    err_console,
+    guarded,
+    parse_arities,
+    rule_from_options,
+)
 
-known_app = typer.Typer(help="Known-materials sets: Materials Project download, file imports.", no_args_is_help=True)
+known_app = typer.Typer(
+    help="Known-materials sets: OPTIMADE or Materials Project downloads, file imports, comparisons.",
+    no_args_is_help=True,
+)
+
+ProviderOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--provider",
+        help=f"OPTIMADE database, no key needed: {', '.join(providers())}, or a base URL.",
+        show_default=False,
+    ),
+]
+SetNameOpt = Annotated[str | None, typer.Option("--name", help="Set name with --provider (default: the provider's).")]
+PageLimitOpt = Annotated[
+    int | None, typer.Option("--page-limit", help="Structures per request with --provider (default 500).")
+]
+MaxEntriesOpt = Annotated[int, typer.Option("--max-entries", help="Stop with an error beyond this many structures.")]
+MaxTimeOpt = Annotated[
+    float | None, typer.Option("--max-time", help="Give up after this many seconds (default: no limit).")
+]
 
 
 def _save(known: KnownSet) -> Path:
@@ -54,12 +87,21 @@ def fetch(
     endpoint: Annotated[
         str, typer.Option("--endpoint", help="API root (https; http only to this machine), for mirrors and tests.")
     ] = DEFAULT_ENDPOINT,
+    provider: ProviderOpt = None,
+    name: SetNameOpt = None,
+    page_limit: PageLimitOpt = None,
+    max_entries: MaxEntriesOpt = FetchLimits.max_entries,
+    max_time: MaxTimeOpt = None,
 ) -> None:
     """Download every Materials Project formula with its id and stability, and cache it as `mp`.
 
     The key is read from $MP_API_KEY, else asked for without echo (on a terminal), else --api-key;
-    it is sent only to --endpoint, never printed or stored.
+    it is sent only to --endpoint, never printed or stored. With --provider, download every
+    structure's composition from an OPTIMADE database instead (no key).
     """
+    if provider is not None:
+        _fetch_optimade(provider, name, page_limit, FetchLimits(max_entries=max_entries, max_seconds=max_time))
+        return
     key = api_key or os.environ.get("MP_API_KEY") or _prompt_key()
     if not key:
         raise InputError("no API key: set MP_API_KEY (from your Materials Project dashboard) or run on a terminal")
@@ -88,6 +130,46 @@ def fetch(
     err_console.print(
         f"cached {_plural(known.entry_count, 'entry', 'entries')} ({_plural(len(known), 'composition')}), "
         f"database {known.version or 'unknown'}, in {path}",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+def _fetch_optimade(spec: str, name: str | None, page_limit: int | None, limits: FetchLimits) -> None:
+    """`known fetch --provider`: one OPTIMADE database into a named set, with a progress bar."""
+    prov = resolve_provider(spec)
+    if page_limit is not None:
+        if page_limit < 1:
+            raise InputError(f"--page-limit {page_limit} must be at least 1")
+        prov = replace(prov, page_limit=page_limit)
+    cancel = threading.Event()
+    with Progress(
+        TextColumn(prov.name),
+        BarColumn(),
+        TaskProgressColumn(),
+        TextColumn("{task.completed:,.0f} structures"),
+        console=err_console,
+        transient=True,
+        disable=not err_console.is_terminal,
+    ) as progress:
+        task = progress.add_task("fetch", total=None)
+        try:
+            known = fetch_optimade(
+                prov,
+                name,
+                on_progress=lambda done, total: progress.update(task, completed=done, total=total),
+                cancel=cancel,
+                limits=limits,
+            )
+        except KeyboardInterrupt:
+            cancel.set()
+            raise CancelledError from None
+    path = _save(known)
+    outside = sum(known.outside.values())
+    note = f", {outside:,} without a usable composition" if outside else ""
+    err_console.print(
+        f"cached {_plural(known.entry_count, 'structure')} ({_plural(len(known), 'composition')}{note}) "
+        f"from {known.base_url} (OPTIMADE {known.api_version}) as {known.name!r} in {path}",
         highlight=False,
         soft_wrap=True,
     )
@@ -186,7 +268,7 @@ def list_() -> None:
         _, outside = known.within(LIST_MAX_STOICH, elements)
         table.add_row(
             name,
-            known.source,
+            known.source if known.base_url is None else f"{known.source}\n{known.base_url}",
             known.version or "—",
             known.date or "—",
             f"{known.entry_count:,}",
@@ -210,3 +292,67 @@ def remove(name: Annotated[str, typer.Argument(help="Cached set to delete.")]) -
 def _plural(n: int, one: str, many: str | None = None) -> str:
     """'1 entry', '2,507 entries'."""
     return f"{n:,} {one if n == 1 else (many or one + 's')}"
+
+
+@known_app.command("compare")
+@guarded
+def compare(
+    set_a: Annotated[str, typer.Argument(metavar="A", help="First set: a name, a file, or a union like mp,oqmd.")],
+    set_b: Annotated[str, typer.Argument(metavar="B", help="Second set, the same way.")],
+    arity: Annotated[str, typer.Option("--arity", "-a", help="Arities, e.g. 2 or 2-4.")] = "2-6",
+    max_stoich: MaxStoichOpt = 8,
+    oxidation_states: OxStatesOpt = "smact14",
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object on stdout.")] = False,
+    list_moves: Annotated[bool, typer.Option("--list", help="List the compositions that change category.")] = False,
+) -> None:
+    """How two sets disagree: compositions per arity in each, the overlap, and the category moves from A to B."""
+    a, b = (_known_operand(spec) for spec in (set_a, set_b))
+    result = compare_sets(a, b, rule_from_options(max_stoich, oxidation_states), parse_arities(arity), list_moves)
+    if as_json:
+        typer.echo(json.dumps(result.to_json()))
+        return
+    console = Console()
+    console.print(_overlap_table(result))
+    console.print(_transition_table(result))
+    if list_moves:
+        for comp in result.arities.values():
+            for (cat_a, cat_b), comps in comp.moves.items():
+                console.print(
+                    f"{arity_name(comp.arity)} {cat_a} -> {cat_b} ({len(comps):,}): "
+                    + " ".join(c.formula for c in comps),
+                    highlight=False,
+                    soft_wrap=True,
+                )
+
+
+def _known_operand(spec: str) -> KnownSet:
+    """A set to compare (``none`` and an empty spec make no sense here)."""
+    known = resolve_known(spec) if spec.strip() and spec != "none" else None
+    if known is None:
+        raise InputError(f"compare needs two sets (a name, a file or a list like mp,oqmd), not {spec!r}")
+    return known
+
+
+def _overlap_table(result: Comparison) -> Table:
+    table = Table(title=f"{result.a} vs {result.b} ({result.rule.describe()})")
+    for col in ("Arity", f"In {result.a}", f"In {result.b}", "Both", f"Only {result.a}", f"Only {result.b}"):
+        table.add_column(col, justify="left" if col == "Arity" else "right")
+    for comp in result.arities.values():
+        counts = (comp.in_a, comp.in_b, comp.both, comp.only_a, comp.only_b)
+        table.add_row(arity_name(comp.arity, title=True), *(f"{n:,}" for n in counts))
+    return table
+
+
+def _transition_table(result: Comparison) -> Table:
+    """Rows: category with A as known; columns: with B. Only compositions of A or B can move."""
+    totals = result.total_transitions()
+    table = Table(
+        title=f"Category with {result.a} (rows) -> with {result.b} (columns)",
+        caption="compositions held by A or B; all others stay missing or unlikely",
+    )
+    table.add_column(f"{result.a} \\ {result.b}")
+    for cat in CATEGORIES:
+        table.add_column(cat, justify="right")
+    for row in CATEGORIES:
+        table.add_row(row, *(f"{totals.get((row, col), 0):,}" for col in CATEGORIES))
+    return table
