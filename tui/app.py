@@ -346,12 +346,7 @@ class ChemspaceApp(App[None]):
     def _system_worker(self, system: tuple[str, ...]) -> None:
         from chemspace.core.system import system_rows
 
-        rows = system_rows(
-            system,
-            known=self.known,
-            max_stoich=self.settings.max_stoich,
-            oxidation_states=self.settings.oxidation_states,
-        )
+        rows = system_rows(system, known=self.known, rule=self.settings.rule)
         self.post_message(SystemRowsReady(rows))
 
     def on_system_rows_ready(self, message: SystemRowsReady) -> None:
