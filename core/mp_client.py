@@ -36,6 +36,7 @@ from collections.abc import Callable
 from urllib.parse import urljoin, urlsplit
 
 import requests
+import urllib3
 
 from chemspace.core.errors import CancelledError, InputError
 from chemspace.core.http_retry import RETRY_STATUS, retry_after
@@ -184,7 +185,9 @@ class MPClient:
         cutoff = min(time.monotonic() + RESPONSE_SECONDS, self.deadline)
         chunks, size = [], 0
         try:
-            for chunk in resp.iter_content(64 * 1024):
+            # read1, not iter_content: iter_content waits for each whole chunk, so a byte every few
+            # seconds would never reach the clock check (and never trip the per-read timeout).
+            while chunk := resp.raw.read1(64 * 1024, decode_content=True):
                 size += len(chunk)
                 if size > MAX_RESPONSE_BYTES:
                     raise InputError(f"the server sent more than {MAX_RESPONSE_BYTES:,} bytes for /{path}")
@@ -192,7 +195,7 @@ class MPClient:
                     self._check_deadline(path)
                     raise _Transient(f"a response slower than {RESPONSE_SECONDS:g} s")
                 chunks.append(chunk)
-        except requests.RequestException as exc:
+        except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
             raise _Transient(type(exc).__name__) from None
         return b"".join(chunks)
 
@@ -322,7 +325,7 @@ def _kind(value: object) -> str:
 
 def _shown(value: object) -> str:
     """A value the server sent, short enough for one line."""
-    text = json.dumps(value) if not isinstance(value, float) or math.isfinite(value) else str(value)
+    text = json.dumps(value)
     return text if len(text) <= 40 else text[:37] + "..."
 
 
