@@ -34,10 +34,14 @@ class FetchKnownScreen(ModalScreen[KnownSet | None]):
 
     DEFAULT_CSS = """
     FetchKnownScreen { align: center middle; }
-    #fetch-dialog { width: 72; height: auto; border: thick $accent; padding: 1 2; background: $surface; }
-    #fetch-dialog Input, #fetch-dialog Select { margin-bottom: 1; }
-    #fetch-buttons { height: auto; align-horizontal: right; }
-    #fetch-status { height: auto; margin: 1 0; }
+    #fetch-dialog {
+        width: 80%; max-width: 90; height: auto; border: round $primary; padding: 1 2; background: $surface;
+    }
+    #fetch-dialog Select, #fetch-dialog Input { margin-top: 1; }
+    #fetch-progress { margin-top: 1; }
+    #fetch-status { height: auto; margin-top: 1; }
+    #fetch-buttons { height: auto; margin-top: 1; }
+    #fetch-buttons Button { margin-right: 2; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
 
