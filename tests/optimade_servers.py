@@ -18,17 +18,18 @@ import os
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlparse
 
 import requests
 from optimade import __api_version__
+
+from local_http import serve
 
 #: The reference server's bundled structures (what it serves, for tests to derive expectations).
 REFERENCE_DATA = Path(__import__("optimade.server", fromlist=["x"]).__file__).parent / "data" / "test_structures.json"
@@ -206,14 +207,8 @@ def _handler(state: StandIn) -> type[BaseHTTPRequestHandler]:
 @contextmanager
 def standin_server(state: StandIn) -> Iterator[str]:
     """Serve ``state`` on 127.0.0.1 (a free port) and yield its base URL."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve(_handler(state)) as root:
+        yield root
 
 
 def structure(ident: str, elements: dict[str, float], formula: str | None) -> dict:

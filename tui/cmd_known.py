@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
@@ -70,6 +71,29 @@ def _save(known: KnownSet) -> Path:
         raise InputError(f"cannot write the cache in {data_dir()}: {exc.strerror or exc}") from None
 
 
+Download = Callable[[Callable[[int, int | None], None], threading.Event], KnownSet]
+
+
+def _download(label: str, counter: str, run: Download) -> KnownSet:
+    """Run a download with a progress bar on stderr (``counter``: its rich text column); Ctrl-C cancels it."""
+    cancel = threading.Event()
+    with Progress(
+        TextColumn(label),
+        BarColumn(),
+        TaskProgressColumn(),
+        TextColumn(counter),
+        console=err_console,
+        transient=True,
+        disable=not err_console.is_terminal,
+    ) as progress:
+        task = progress.add_task("fetch", total=None)
+        try:
+            return run(lambda done, total: progress.update(task, completed=done, total=total), cancel)
+        except KeyboardInterrupt:
+            cancel.set()
+            raise CancelledError from None
+
+
 @known_app.command("fetch")
 @guarded
 def fetch(
@@ -91,27 +115,11 @@ def fetch(
     key = api_key or os.environ.get("MP_API_KEY")
     if not key:
         raise InputError("no API key: pass --api-key or set MP_API_KEY (from your Materials Project dashboard)")
-    cancel = threading.Event()
-    with Progress(
-        TextColumn("Materials Project"),
-        BarColumn(),
-        TaskProgressColumn(),
-        TextColumn("{task.completed:,.0f}/{task.total:,.0f} materials"),
-        console=err_console,
-        transient=True,
-        disable=not err_console.is_terminal,
-    ) as progress:
-        task = progress.add_task("fetch", total=None)
-        try:
-            known = fetch_materials_project(
-                key,
-                endpoint,
-                on_progress=lambda done, total: progress.update(task, completed=done, total=total),
-                cancel=cancel,
-            )
-        except KeyboardInterrupt:
-            cancel.set()
-            raise CancelledError from None
+    known = _download(
+        "Materials Project",
+        "{task.completed:,.0f}/{task.total:,.0f} materials",
+        lambda on_progress, cancel: fetch_materials_project(key, endpoint, on_progress=on_progress, cancel=cancel),
+    )
     path = _save(known)
     err_console.print(
         f"cached {_plural(known.entry_count, 'entry', 'entries')} ({_plural(len(known), 'composition')}), "
@@ -128,34 +136,15 @@ def _fetch_optimade(spec: str, name: str | None, page_limit: int | None, limits:
         if page_limit < 1:
             raise InputError(f"--page-limit {page_limit} must be at least 1")
         prov = replace(prov, page_limit=page_limit)
-    cancel = threading.Event()
-    with Progress(
-        TextColumn(prov.name),
-        BarColumn(),
-        TaskProgressColumn(),
-        TextColumn("{task.completed:,.0f} structures"),
-        console=err_console,
-        transient=True,
-        disable=not err_console.is_terminal,
-    ) as progress:
-        task = progress.add_task("fetch", total=None)
-        try:
-            known = fetch_optimade(
-                prov,
-                name,
-                on_progress=lambda done, total: progress.update(task, completed=done, total=total),
-                cancel=cancel,
-                limits=limits,
-            )
-        except KeyboardInterrupt:
-            cancel.set()
-            raise CancelledError from None
-    path = _save(known)
-    outside = sum(known.outside.values())
-    note = f", {outside:,} without a usable composition" if outside else ""
+    known = _download(
+        prov.name,
+        "{task.completed:,.0f} structures",
+        lambda on_progress, cancel: fetch_optimade(prov, name, on_progress, cancel, limits),
+    )
+    skipped = "".join(f", {n:,} {reason}" for reason, n in sorted(known.outside.items()))
     err_console.print(
-        f"cached {_plural(known.entry_count, 'structure')} ({_plural(len(known), 'composition')}{note}) "
-        f"from {known.base_url} (OPTIMADE {known.api_version}) as {known.name!r} in {path}",
+        f"cached {_plural(known.entry_count, 'structure')} ({_plural(len(known), 'composition')}{skipped}) "
+        f"from {known.base_url} (OPTIMADE {known.api_version}) as {known.name!r} in {_save(known)}",
         highlight=False,
         soft_wrap=True,
     )
