@@ -17,9 +17,11 @@ from rich.table import Table
 
 from chemspace.core.elements import DEFAULT_OXIDATION_STATES, element_table
 from chemspace.core.errors import CancelledError, InputError
+from chemspace.core.fetch_journal import journal_path
 from chemspace.core.known import (
     KnownSet,
     cached_names,
+    check_name,
     data_dir,
     import_file,
     load_set,
@@ -56,6 +58,9 @@ ProviderOpt = Annotated[
 SetNameOpt = Annotated[str | None, typer.Option("--name", help="Set name with --provider (default: the provider's).")]
 PageLimitOpt = Annotated[
     int | None, typer.Option("--page-limit", help="Structures per request with --provider (default 500).")
+]
+RestartOpt = Annotated[
+    bool, typer.Option("--restart", help="With --provider: discard an interrupted download instead of resuming it.")
 ]
 MaxEntriesOpt = Annotated[int, typer.Option("--max-entries", help="Stop with an error beyond this many structures.")]
 MaxTimeOpt = Annotated[
@@ -104,13 +109,15 @@ def fetch(
     page_limit: PageLimitOpt = None,
     max_entries: MaxEntriesOpt = FetchLimits.max_entries,
     max_time: MaxTimeOpt = None,
+    restart: RestartOpt = False,
 ) -> None:
     """Download every Materials Project formula with its id and stability, and cache it as `mp`.
 
     With --provider, download every structure's composition from an OPTIMADE database instead (no key).
     """
     if provider is not None:
-        _fetch_optimade(provider, name, page_limit, FetchLimits(max_entries=max_entries, max_seconds=max_time))
+        limits = FetchLimits(max_entries=max_entries, max_seconds=max_time)
+        _fetch_optimade(provider, name, page_limit, limits, restart)
         return
     key = api_key or os.environ.get("MP_API_KEY")
     if not key:
@@ -129,25 +136,39 @@ def fetch(
     )
 
 
-def _fetch_optimade(spec: str, name: str | None, page_limit: int | None, limits: FetchLimits) -> None:
-    """`known fetch --provider`: one OPTIMADE database into a named set, with a progress bar."""
+def _fetch_optimade(spec: str, name: str | None, page_limit: int | None, limits: FetchLimits, restart: bool) -> None:
+    """`known fetch --provider`: one OPTIMADE database into a named set, with a progress bar; resumable."""
     prov = resolve_provider(spec)
     if page_limit is not None:
         if page_limit < 1:
             raise InputError(f"--page-limit {page_limit} must be at least 1")
         prov = replace(prov, page_limit=page_limit)
-    known = _download(
-        prov.name,
-        "{task.completed:,.0f} structures",
-        lambda on_progress, cancel: fetch_optimade(prov, name, on_progress, cancel, limits),
-    )
+    set_name = check_name(name or prov.name)
+    if journal_path(set_name).exists() and not restart:
+        _note(f"resuming the interrupted download of {set_name!r} (--restart starts again)")
+    stored: list[Path] = []
+    try:
+        known = _download(
+            prov.name,
+            "{task.completed:,.0f} structures",
+            lambda progress, cancel: fetch_optimade(
+                prov, set_name, progress, cancel, limits, keep=lambda k: stored.append(_save(k)), restart=restart
+            ),
+        )
+    except CancelledError:
+        if journal_path(set_name).exists():
+            _note("the pages fetched so far are kept: the same command resumes")
+        raise
     skipped = "".join(f", {n:,} {reason}" for reason, n in sorted(known.outside.items()))
-    err_console.print(
+    _note(
         f"cached {_plural(known.entry_count, 'structure')} ({_plural(len(known), 'composition')}{skipped}) "
-        f"from {known.base_url} (OPTIMADE {known.api_version}) as {known.name!r} in {_save(known)}",
-        highlight=False,
-        soft_wrap=True,
+        f"from {known.base_url} (OPTIMADE {known.api_version}) as {known.name!r} in {stored[0]}"
     )
+
+
+def _note(text: str) -> None:
+    """One plain line on stderr."""
+    err_console.print(text, highlight=False, soft_wrap=True)
 
 
 @known_app.command("import")

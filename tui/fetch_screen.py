@@ -28,8 +28,8 @@ DEFAULT_PROVIDER = "mp"
 class FetchKnownScreen(ModalScreen[KnownSet | None]):
     """Provider picker (or a base URL), set name, progress bar, fetch and cancel.
 
-    Dismisses with the fetched and cached set, or None. Escape cancels a running fetch (nothing is
-    kept: the fetch is all-or-nothing) and closes the dialog.
+    Dismisses with the fetched and cached set, or None. Escape cancels a running fetch and closes
+    the dialog; the pages fetched so far are kept, and fetching the same provider again resumes.
     """
 
     DEFAULT_CSS = """
@@ -111,9 +111,13 @@ class FetchKnownScreen(ModalScreen[KnownSet | None]):
         """Fetch and cache on a worker thread; report back on the UI thread."""
         try:
             known = fetch_optimade(
-                provider, name, on_progress=self._progress_from_thread, cancel=self._cancel, limits=self.limits
+                provider,
+                name,
+                on_progress=self._progress_from_thread,
+                cancel=self._cancel,
+                limits=self.limits,
+                keep=save_set,
             )
-            save_set(known)
         except CancelledError:
             self.app.call_from_thread(self._finished, None, "cancelled")
         except InputError as exc:
