@@ -187,13 +187,14 @@ def _handler(state: StandIn) -> type[BaseHTTPRequestHandler]:
             time.sleep(state.page_delay)
             fields = set(q.get("response_fields", "").split(","))
             matching = [d for d in state.structures if _in_filter(d)]
+            start = offset % max(1, len(matching)) if state.mode == "endless" else offset  # endless: data for ever
             page = [
                 {
                     "id": d["id"],
                     "type": "structures",
                     "attributes": {k: v for k, v in d["attributes"].items() if k in fields},
                 }
-                for d in matching[offset : offset + limit]
+                for d in matching[start : start + limit]
             ]
             more = offset + limit < len(matching) or state.mode == "endless"
             nxt = dict(q, page_offset=offset + limit)
