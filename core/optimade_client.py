@@ -180,7 +180,8 @@ class OptimadeFetcher:
         if resp.status_code == 404 and not detail:
             return self._not_optimade(url, "HTTP 404")
         where = url.split("?", 1)[0]
-        return f"{self.provider.name} refused {where} (HTTP {resp.status_code}{': ' + detail if detail else ''})"
+        hint = "; pass a smaller --page-limit" if "page_limit" in detail else ""
+        return f"{self.provider.name} refused {where} (HTTP {resp.status_code}{': ' + detail if detail else ''}){hint}"
 
     def _not_optimade(self, url: str, why: str) -> str:
         return f"{self.provider.base_url} does not answer as an OPTIMADE API ({why} at {url})"

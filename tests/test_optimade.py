@@ -236,7 +236,7 @@ def test_server_page_cap_is_reported() -> None:
     docs, _, _ = _generated(100)
     with standin_server(StandIn(docs, max_page=50)) as url:
         line = _one_line_error(_cli("known", "fetch", "--provider", url, "--page-limit", "80"))
-    assert "HTTP 403" in line and "Max allowed page_limit is 50" in line
+    assert "HTTP 403" in line and "Max allowed page_limit is 50" in line and "smaller --page-limit" in line
 
 
 # -- bad input ----------------------------------------------------------------------------------
