@@ -274,6 +274,9 @@ def test_provider_file() -> None:
     assert resolve_provider("ALEXANDRIA") == known["alexandria"]
     custom = resolve_provider("https://optimade.example.org/db/")
     assert custom.base_url == "https://optimade.example.org/db" and custom.name == "optimade.example.org"
+    listing = CliRunner().invoke(app, ["known", "providers"], env={"COLUMNS": "200"})
+    assert listing.exit_code == 0
+    assert all(p.name in listing.stdout and p.base_url in listing.stdout for p in known.values())
 
 
 # -- resuming an interrupted download -----------------------------------------------------------

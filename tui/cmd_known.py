@@ -232,6 +232,18 @@ def list_() -> None:
     Console().print(table)
 
 
+@known_app.command("providers")
+@guarded
+def providers_() -> None:
+    """List the OPTIMADE databases `known fetch --provider NAME` knows by name (none needs a key)."""
+    table = Table(title="OPTIMADE providers (no key needed)", caption="or pass any OPTIMADE base URL to --provider")
+    for col in ("Name", "Database", "Base URL", "Size"):
+        table.add_column(col, overflow="fold")
+    for prov in providers().values():
+        table.add_row(prov.name, prov.title, prov.base_url, prov.size)
+    Console().print(table)
+
+
 @known_app.command("remove")
 @guarded
 def remove(name: Annotated[str, typer.Argument(help="Cached set to delete.")]) -> None:
