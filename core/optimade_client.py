@@ -129,11 +129,11 @@ class OptimadeFetcher:
             self._check_stop()
             try:
                 resp = self.session.get(url, timeout=self.limits.timeout, stream=True)
-            except requests.RequestException as exc:
+                if resp.status_code == 200:
+                    return self._json(self._body(resp, url), url)
+            except requests.RequestException as exc:  # no connection, or it dropped mid-answer
                 last_error = _connection_problem(exc)
             else:
-                if resp.status_code == 200:
-                    return self._json(resp, url)
                 if resp.status_code not in RETRY_STATUS:
                     raise InputError(self._refusal(resp, url))
                 last_error = f"HTTP {resp.status_code}"
@@ -142,16 +142,20 @@ class OptimadeFetcher:
             if attempt + 1 < self.limits.retries:
                 self._wait(delay)
                 delay *= 2
-        raise InputError(f"no answer from {url} after {self.limits.retries} attempts ({last_error})")
+        raise InputError(f"{url}: gave up after {self.limits.retries} attempts ({last_error})")
 
-    def _json(self, resp: requests.Response, url: str) -> dict:
-        """The body as a JSON object, read at most MAX_PAGE_BYTES (InputError otherwise)."""
+    def _body(self, resp: requests.Response, url: str) -> bytes:
+        """The answer's bytes, at most MAX_PAGE_BYTES (InputError beyond: never read into memory)."""
         body = bytearray()
         for chunk in resp.iter_content(1 << 16):
             body += chunk
             if len(body) > MAX_PAGE_BYTES:
                 resp.close()
                 raise InputError(f"{self.provider.name}: {url} answered more than {MAX_PAGE_BYTES >> 20} MiB")
+        return bytes(body)
+
+    def _json(self, body: bytes, url: str) -> dict:
+        """The body as a JSON object (InputError otherwise)."""
         try:
             doc = json.loads(body)
         except ValueError:

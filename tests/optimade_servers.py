@@ -102,6 +102,7 @@ class StandIn:
     max_page: int = 100  # the server's cap on page_limit
     fail_offsets: dict[int, int] = field(default_factory=dict)  # page_offset -> times to fail it
     fail_status: int = 503
+    drop_offsets: dict[int, int] = field(default_factory=dict)  # page_offset -> times to cut the answer short
     page_delay: float = 0.0  # seconds each structures page takes
     mode: str = "optimade"  # "html", "json" (JSON, not OPTIMADE), "endless" (next link for ever), "404"
     requests: list[str] = field(default_factory=list)
@@ -183,6 +184,15 @@ def _handler(state: StandIn) -> type[BaseHTTPRequestHandler]:
                 self._json(
                     state.fail_status, {"errors": [{"status": str(state.fail_status), "detail": "busy"}]}, headers
                 )
+                return
+            if state.drop_offsets.get(offset, 0) > 0:  # the connection drops half-way through the answer
+                state.drop_offsets[offset] -= 1
+                self.send_response(200)
+                self.send_header("Content-Type", "application/vnd.api+json")
+                self.send_header("Content-Length", "100000")
+                self.end_headers()
+                self.wfile.write(b'{"data": [')
+                self.close_connection = True
                 return
             time.sleep(state.page_delay)
             fields = set(q.get("response_fields", "").split(","))

@@ -180,6 +180,15 @@ def test_transient_failures_are_retried(status: int) -> None:
     assert sum("page_offset=200" in r for r in state.requests) == 2
 
 
+def test_a_connection_dropped_mid_answer_is_retried() -> None:
+    docs, expected, _ = _generated(500)
+    state = StandIn(docs, drop_offsets={100: 2})
+    with standin_server(state) as url:
+        known = fetch_optimade(_provider(url), limits=FetchLimits(backoff=0.01))
+    assert _keys(known) == expected
+    assert sum("page_offset=100&" in r or r.endswith("page_offset=100") for r in state.requests) == 3
+
+
 def test_a_page_failing_for_good_keeps_the_old_set() -> None:
     """All or nothing: the failure is one line, the previous cache is byte-identical, no temp file left."""
     docs, _, _ = _generated(500)
