@@ -84,3 +84,9 @@ class FetchJournal:
 def journal_path(name: str) -> Path:
     """Where the journal of set ``name`` would be (for messages and tests)."""
     return data_dir() / "known" / ".partial" / f"{check_name(name)}.jsonl"
+
+
+def interrupted_downloads() -> list[str]:
+    """Names of the sets whose download was interrupted and can resume."""
+    folder = data_dir() / "known" / ".partial"
+    return sorted(p.stem for p in folder.glob("*.jsonl")) if folder.exists() else []

@@ -350,3 +350,12 @@ def test_a_journal_from_another_source_is_not_resumed() -> None:
         known = fetch_optimade(_provider(second), name="gen")
     assert "page_offset" not in next(r for r in other.requests if r.startswith("/v1/structures"))
     assert _keys(known) == expected
+
+
+def test_known_list_names_interrupted_downloads() -> None:
+    docs, _, _ = _generated(300)
+    cancel = threading.Event()
+    with standin_server(StandIn(docs)) as url, pytest.raises(CancelledError):
+        fetch_optimade(_provider(url), name="halfway", on_progress=lambda *p: cancel.set(), cancel=cancel)
+    result = _cli("known", "list")
+    assert result.exit_code == 0 and "interrupted downloads" in result.stderr and "halfway" in result.stderr

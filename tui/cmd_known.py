@@ -17,7 +17,7 @@ from rich.table import Table
 
 from chemspace.core.elements import DEFAULT_OXIDATION_STATES, element_table
 from chemspace.core.errors import CancelledError, InputError
-from chemspace.core.fetch_journal import journal_path
+from chemspace.core.fetch_journal import interrupted_downloads, journal_path
 from chemspace.core.known import (
     KnownSet,
     cached_names,
@@ -203,10 +203,13 @@ def list_() -> None:
     1 or more than 6 elements, a coefficient above 8, an element without oxidation states.
     """
     names = cached_names()
+    if waiting := interrupted_downloads():
+        _note(f"interrupted downloads (the same `known fetch --provider` resumes): {', '.join(waiting)}")
     if not names:
         err_console.print(
-            f"no known-materials sets cached in {data_dir()}; get one with `chemspace-tui known fetch` "
-            "(Materials Project) or `chemspace-tui known import FILE`",
+            f"no known-materials sets cached in {data_dir()}; get one with `chemspace-tui known fetch --provider mp` "
+            "(OPTIMADE, no key), `chemspace-tui known fetch` (Materials Project API key) or "
+            "`chemspace-tui known import FILE`",
             highlight=False,
             soft_wrap=True,
         )
