@@ -617,7 +617,8 @@ def default_known_notice() -> str:
     """One line telling how to get a known set when none is cached."""
     return (
         "no known-materials set cached: known/unknown shows as absent. Get one with "
-        "`chemspace-tui known fetch` (Materials Project) or `chemspace-tui known import FILE`."
+        "`chemspace-tui known fetch --provider mp` (OPTIMADE, no key), `chemspace-tui known fetch` "
+        "(Materials Project API key) or `chemspace-tui known import FILE`."
     )
 
 
@@ -637,7 +638,10 @@ def resolve_known(spec: str | None) -> KnownSet | None:
     if spec in cached_names():
         return load_set(spec)
     if spec == MP_NAME:
-        raise InputError("no Materials Project set cached; run `chemspace-tui known fetch` first")
+        raise InputError(
+            "no Materials Project set cached; run `chemspace-tui known fetch` first (API key) "
+            "or `chemspace-tui known fetch --provider mp` (no key)"
+        )
     path = Path(spec)
     if path.exists():
         return import_file(path)

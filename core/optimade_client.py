@@ -18,8 +18,8 @@ is not OPTIMADE is one clear error. Why our own paging loop over ``requests`` an
 The loop here follows ``links.next`` (the pagination the spec mandates), reports progress after each
 page, stops between pages and during waits when asked, retries transient failures with exponential
 backoff, and is bounded: in pages (what ``data_returned`` needs, plus one), in structures
-(``max_entries``), in bytes per page and, optionally, in wall time. Nothing is written until the last
-page is in: a fetch is all-or-nothing, as the Materials Project route is.
+(``max_entries``), in bytes per page and, optionally, in wall time. Each page's compositions go to a
+journal (``fetch_journal``) so an interrupted fetch resumes; the set itself is stored only whole.
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ from pydantic import ValidationError
 
 from chemspace.core.composition import Composition, parse_formula
 from chemspace.core.errors import CancelledError, InputError
+from chemspace.core.fetch_journal import FetchJournal, Resumed
 from chemspace.core.http_retry import RETRY_STATUS, retry_after
 from chemspace.core.known import KnownEntry, KnownSet, check_name, set_from_compositions
 from chemspace.core.rule import MAX_ARITY, MIN_ARITY
@@ -128,11 +129,11 @@ class OptimadeFetcher:
             self._check_stop()
             try:
                 resp = self.session.get(url, timeout=self.limits.timeout, stream=True)
-            except requests.RequestException as exc:
+                if resp.status_code == 200:
+                    return self._json(self._body(resp, url), url)
+            except requests.RequestException as exc:  # no connection, or it dropped mid-answer
                 last_error = _connection_problem(exc)
             else:
-                if resp.status_code == 200:
-                    return self._json(resp, url)
                 if resp.status_code not in RETRY_STATUS:
                     raise InputError(self._refusal(resp, url))
                 last_error = f"HTTP {resp.status_code}"
@@ -141,16 +142,20 @@ class OptimadeFetcher:
             if attempt + 1 < self.limits.retries:
                 self._wait(delay)
                 delay *= 2
-        raise InputError(f"no answer from {url} after {self.limits.retries} attempts ({last_error})")
+        raise InputError(f"{url}: gave up after {self.limits.retries} attempts ({last_error})")
 
-    def _json(self, resp: requests.Response, url: str) -> dict:
-        """The body as a JSON object, read at most MAX_PAGE_BYTES (InputError otherwise)."""
+    def _body(self, resp: requests.Response, url: str) -> bytes:
+        """The answer's bytes, at most MAX_PAGE_BYTES (InputError beyond: never read into memory)."""
         body = bytearray()
         for chunk in resp.iter_content(1 << 16):
             body += chunk
             if len(body) > MAX_PAGE_BYTES:
                 resp.close()
                 raise InputError(f"{self.provider.name}: {url} answered more than {MAX_PAGE_BYTES >> 20} MiB")
+        return bytes(body)
+
+    def _json(self, body: bytes, url: str) -> dict:
+        """The body as a JSON object (InputError otherwise)."""
         try:
             doc = json.loads(body)
         except ValueError:
@@ -179,7 +184,8 @@ class OptimadeFetcher:
         if resp.status_code == 404 and not detail:
             return self._not_optimade(url, "HTTP 404")
         where = url.split("?", 1)[0]
-        return f"{self.provider.name} refused {where} (HTTP {resp.status_code}{': ' + detail if detail else ''})"
+        hint = "; pass a smaller --page-limit" if "page_limit" in detail else ""
+        return f"{self.provider.name} refused {where} (HTTP {resp.status_code}{': ' + detail if detail else ''}){hint}"
 
     def _not_optimade(self, url: str, why: str) -> str:
         return f"{self.provider.base_url} does not answer as an OPTIMADE API ({why} at {url})"
@@ -217,13 +223,19 @@ class OptimadeFetcher:
         }
         return f"{self.versioned_url}/structures?{urlencode(query)}"
 
-    def pages(self, on_progress: ProgressCallback | None = None) -> Iterator[list[dict]]:
-        """Every page of matching structures, following ``links.next``; progress as (done, total)."""
+    def pages(
+        self, on_progress: ProgressCallback | None = None, start: str | None = None, done: int = 0
+    ) -> Iterator[tuple[list[dict], str | None, int]]:
+        """Every page of matching structures from ``start`` (default: the first), following ``links.next``.
+
+        Yields (the page's structures, the next page's URL or None, structures so far); ``done``
+        counts those fetched before ``start`` (a resumed download). Progress: (done, total).
+        """
         from optimade.models import EntryResponseMany
 
-        url: str | None = self.first_url()
+        url: str | None = start or self.first_url()
         seen: set[str] = set()
-        done, pages, max_pages = 0, 0, None
+        before, pages, max_pages = done, 0, None
         while url:
             if url in seen:
                 raise InputError(f"{self.provider.name}: the server sent the same page twice ({url})")
@@ -237,8 +249,8 @@ class OptimadeFetcher:
             pages += 1
             done += len(data)
             if max_pages is None and data:
-                expected = total if total is not None else self.limits.max_entries
-                max_pages = math.ceil(expected / len(data)) + 1
+                expected = total - before if total is not None else self.limits.max_entries
+                max_pages = math.ceil(max(expected, 1) / len(data)) + 1
             if done > self.limits.max_entries:
                 raise InputError(
                     f"{self.provider.name} holds more than {self.limits.max_entries:,} structures "
@@ -246,8 +258,8 @@ class OptimadeFetcher:
                 )
             if on_progress:
                 on_progress(done, total)
-            yield data
-            url = _next_url(page)
+            url = _next_url(page) if data else None
+            yield data, url, done
             if not data or (max_pages is not None and pages >= max_pages and url):
                 if url:  # a server that keeps answering cannot loop us
                     raise InputError(f"{self.provider.name}: more pages than the {total} structures announced")
@@ -323,33 +335,63 @@ def fetch_optimade(
     on_progress: ProgressCallback | None = None,
     cancel: threading.Event | None = None,
     limits: FetchLimits = FetchLimits(),
+    keep: Callable[[KnownSet], object] | None = None,
+    restart: bool = False,
 ) -> KnownSet:
-    """Download a provider's compositions into a KnownSet (not yet cached: see ``known.save_set``).
+    """Download a provider's compositions into a KnownSet, resuming an interrupted download.
 
     Parameters
     ----------
     provider : a :class:`Provider`, a provider name or a base URL.
     name : the set's name for ``--known`` (default: the provider's name).
-    on_progress : called as ``(structures done, structures in total or None)`` after each page.
-    cancel : set it to stop (raises CancelledError); nothing is kept.
+    on_progress : called as ``(structures done, structures in total or None)`` after each page
+        (and once at the start of a resumed download).
+    cancel : set it to stop (raises CancelledError); the pages so far stay in the journal.
     limits : retries, timeouts and size bounds.
+    keep : called with the finished set before its journal is removed (``known.save_set``), so a
+        failure to store it still leaves the download resumable; None: the caller stores it.
+    restart : discard an interrupted download's journal instead of resuming it.
     """
     prov = resolve_provider(provider) if isinstance(provider, str) else provider
     set_name = check_name(name or prov.name)
     fetcher = OptimadeFetcher(prov, limits, cancel)
     api_version = fetcher.api_version()
-    pairs: list[tuple[Composition, KnownEntry]] = []
-    without = 0
-    for page in fetcher.pages(on_progress):
-        for doc in page:
-            comp = structure_composition(doc)
-            if comp is None:
-                without += 1
-                continue
-            formula = (doc.get("attributes") or {}).get("chemical_formula_reduced") or comp.formula
-            pairs.append((comp, KnownEntry(id=None if doc.get("id") is None else str(doc["id"]), formula=formula)))
+    journal = FetchJournal(set_name, prov.base_url, api_version)
+    resumed = None if restart else journal.resume()
+    if resumed is None:
+        journal.start()
+        resumed = Resumed(next_url=fetcher.first_url(), done=0, without=0)
+    elif on_progress:
+        on_progress(resumed.done, None)
+    pairs, without, done = resumed.pairs, resumed.without, resumed.done
+    try:
+        if resumed.next_url is not None:
+            for page, next_url, done in fetcher.pages(on_progress, resumed.next_url, resumed.done):
+                page_pairs, page_without = _page_pairs(page)
+                pairs.extend(page_pairs)
+                without += page_without
+                journal.append(page_pairs, page_without, next_url, done)
+    except InputError as exc:
+        raise InputError(f"{exc}; {done:,} structures kept: the same command resumes") from None
     known = set_from_compositions(set_name, f"OPTIMADE: {prov.title}", pairs, version=f"OPTIMADE {api_version}")
     known.provider, known.base_url, known.api_version = prov.name, prov.base_url, api_version
     if without:
         known.outside[NO_COMPOSITION] = without  # counted, not silently dropped
+    if keep is not None:
+        keep(known)
+    journal.discard()
     return known
+
+
+def _page_pairs(page: list[dict]) -> tuple[list[tuple[Composition, KnownEntry]], int]:
+    """A page's (composition, entry) pairs and how many of its structures had no usable composition."""
+    pairs: list[tuple[Composition, KnownEntry]] = []
+    without = 0
+    for doc in page:
+        comp = structure_composition(doc)
+        if comp is None:
+            without += 1
+            continue
+        formula = (doc.get("attributes") or {}).get("chemical_formula_reduced") or comp.formula
+        pairs.append((comp, KnownEntry(id=None if doc.get("id") is None else str(doc["id"]), formula=formula)))
+    return pairs, without

@@ -18,17 +18,18 @@ import os
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlparse
 
 import requests
 from optimade import __api_version__
+
+from local_http import serve
 
 #: The reference server's bundled structures (what it serves, for tests to derive expectations).
 REFERENCE_DATA = Path(__import__("optimade.server", fromlist=["x"]).__file__).parent / "data" / "test_structures.json"
@@ -101,6 +102,7 @@ class StandIn:
     max_page: int = 100  # the server's cap on page_limit
     fail_offsets: dict[int, int] = field(default_factory=dict)  # page_offset -> times to fail it
     fail_status: int = 503
+    drop_offsets: dict[int, int] = field(default_factory=dict)  # page_offset -> times to cut the answer short
     page_delay: float = 0.0  # seconds each structures page takes
     mode: str = "optimade"  # "html", "json" (JSON, not OPTIMADE), "endless" (next link for ever), "404"
     requests: list[str] = field(default_factory=list)
@@ -183,16 +185,26 @@ def _handler(state: StandIn) -> type[BaseHTTPRequestHandler]:
                     state.fail_status, {"errors": [{"status": str(state.fail_status), "detail": "busy"}]}, headers
                 )
                 return
+            if state.drop_offsets.get(offset, 0) > 0:  # the connection drops half-way through the answer
+                state.drop_offsets[offset] -= 1
+                self.send_response(200)
+                self.send_header("Content-Type", "application/vnd.api+json")
+                self.send_header("Content-Length", "100000")
+                self.end_headers()
+                self.wfile.write(b'{"data": [')
+                self.close_connection = True
+                return
             time.sleep(state.page_delay)
             fields = set(q.get("response_fields", "").split(","))
             matching = [d for d in state.structures if _in_filter(d)]
+            start = offset % max(1, len(matching)) if state.mode == "endless" else offset  # endless: data for ever
             page = [
                 {
                     "id": d["id"],
                     "type": "structures",
                     "attributes": {k: v for k, v in d["attributes"].items() if k in fields},
                 }
-                for d in matching[offset : offset + limit]
+                for d in matching[start : start + limit]
             ]
             more = offset + limit < len(matching) or state.mode == "endless"
             nxt = dict(q, page_offset=offset + limit)
@@ -206,14 +218,8 @@ def _handler(state: StandIn) -> type[BaseHTTPRequestHandler]:
 @contextmanager
 def standin_server(state: StandIn) -> Iterator[str]:
     """Serve ``state`` on 127.0.0.1 (a free port) and yield its base URL."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve(_handler(state)) as root:
+        yield root
 
 
 def structure(ident: str, elements: dict[str, float], formula: str | None) -> dict:

@@ -23,7 +23,8 @@ from pymatgen.core import Composition as PmgComposition
 from typer.testing import CliRunner
 
 from chemspace.core.errors import CancelledError, InputError
-from chemspace.core.known import cached_names, load_set
+from chemspace.core.fetch_journal import journal_path
+from chemspace.core.known import cached_names, load_set, save_set
 from chemspace.core.optimade_client import (
     NO_COMPOSITION,
     FetchLimits,
@@ -179,6 +180,15 @@ def test_transient_failures_are_retried(status: int) -> None:
     assert sum("page_offset=200" in r for r in state.requests) == 2
 
 
+def test_a_connection_dropped_mid_answer_is_retried() -> None:
+    docs, expected, _ = _generated(500)
+    state = StandIn(docs, drop_offsets={100: 2})
+    with standin_server(state) as url:
+        known = fetch_optimade(_provider(url), limits=FetchLimits(backoff=0.01))
+    assert _keys(known) == expected
+    assert sum("page_offset=100&" in r or r.endswith("page_offset=100") for r in state.requests) == 3
+
+
 def test_a_page_failing_for_good_keeps_the_old_set() -> None:
     """All or nothing: the failure is one line, the previous cache is byte-identical, no temp file left."""
     docs, _, _ = _generated(500)
@@ -235,7 +245,7 @@ def test_server_page_cap_is_reported() -> None:
     docs, _, _ = _generated(100)
     with standin_server(StandIn(docs, max_page=50)) as url:
         line = _one_line_error(_cli("known", "fetch", "--provider", url, "--page-limit", "80"))
-    assert "HTTP 403" in line and "Max allowed page_limit is 50" in line
+    assert "HTTP 403" in line and "Max allowed page_limit is 50" in line and "smaller --page-limit" in line
 
 
 # -- bad input ----------------------------------------------------------------------------------
@@ -273,3 +283,79 @@ def test_provider_file() -> None:
     assert resolve_provider("ALEXANDRIA") == known["alexandria"]
     custom = resolve_provider("https://optimade.example.org/db/")
     assert custom.base_url == "https://optimade.example.org/db" and custom.name == "optimade.example.org"
+    listing = CliRunner().invoke(app, ["known", "providers"], env={"COLUMNS": "200"})
+    assert listing.exit_code == 0
+    assert all(p.name in listing.stdout and p.base_url in listing.stdout for p in known.values())
+
+
+# -- resuming an interrupted download -----------------------------------------------------------
+
+
+def test_an_interrupted_download_resumes_where_it_stopped() -> None:
+    docs, expected, unusable = _generated()
+    state = StandIn(docs)
+    cancel = threading.Event()
+
+    def stop_at_300(done: int, total: int | None) -> None:
+        if done >= 300:
+            cancel.set()
+
+    seen: list[tuple[int, int | None]] = []
+    with standin_server(state) as url:
+        with pytest.raises(CancelledError):
+            fetch_optimade(_provider(url), name="gen", on_progress=stop_at_300, cancel=cancel)
+        assert journal_path("gen").exists() and "gen" not in cached_names()
+        with journal_path("gen").open("a") as fh:
+            fh.write('{"next": "http://cut-short')  # a line an interruption cut: ignored
+        state.requests.clear()
+        known = fetch_optimade(_provider(url), name="gen", on_progress=lambda *p: seen.append(p), keep=save_set)
+    pages = [r for r in state.requests if r.startswith("/v1/structures")]
+    assert "page_offset=300" in pages[0] and all("page_offset=" in r for r in pages)  # never page 1 again
+    assert seen[0] == (300, None)
+    assert _keys(known) == expected and known.outside == {NO_COMPOSITION: unusable}
+    assert load_set("gen").entry_count == known.entry_count and not journal_path("gen").exists()
+
+
+def test_cli_resumes_after_a_failure_and_restart_starts_again() -> None:
+    docs, expected, _ = _generated(1000)
+    state = StandIn(docs, fail_offsets={500: 99})
+    with standin_server(state) as url:
+        args = ["known", "fetch", "--provider", url, "--name", "gen", "--page-limit", "100"]
+        line = _one_line_error(_cli(*args))
+        assert "HTTP 503" in line and "the same command resumes" in line
+        state.fail_offsets.clear()
+        state.requests.clear()
+        result = _cli(*args)
+        assert result.exit_code == 0, result.output
+        assert "resuming the interrupted download of 'gen'" in result.stderr
+        assert "page_offset=500" in next(r for r in state.requests if r.startswith("/v1/structures"))
+        assert _keys(load_set("gen")) == expected and not journal_path("gen").exists()
+
+        state.fail_offsets[300] = 99
+        _one_line_error(_cli(*args))
+        state.fail_offsets.clear()
+        state.requests.clear()
+        result = _cli(*args, "--restart")
+        assert result.exit_code == 0 and "resuming" not in result.stderr
+        assert "page_offset" not in next(r for r in state.requests if r.startswith("/v1/structures"))
+
+
+def test_a_journal_from_another_source_is_not_resumed() -> None:
+    docs, expected, _ = _generated(500)
+    cancel = threading.Event()
+    with standin_server(StandIn(docs)) as first, pytest.raises(CancelledError):
+        fetch_optimade(_provider(first), name="gen", on_progress=lambda *p: cancel.set(), cancel=cancel)
+    other = StandIn(docs)
+    with standin_server(other) as second:
+        known = fetch_optimade(_provider(second), name="gen")
+    assert "page_offset" not in next(r for r in other.requests if r.startswith("/v1/structures"))
+    assert _keys(known) == expected
+
+
+def test_known_list_names_interrupted_downloads() -> None:
+    docs, _, _ = _generated(300)
+    cancel = threading.Event()
+    with standin_server(StandIn(docs)) as url, pytest.raises(CancelledError):
+        fetch_optimade(_provider(url), name="halfway", on_progress=lambda *p: cancel.set(), cancel=cancel)
+    result = _cli("known", "list")
+    assert result.exit_code == 0 and "interrupted downloads" in result.stderr and "halfway" in result.stderr

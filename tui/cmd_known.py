@@ -6,6 +6,7 @@ import json
 import os
 import sys
 import threading
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
@@ -19,9 +20,11 @@ from rich.table import Table
 from chemspace.core.atomic import deferred_signals
 from chemspace.core.elements import DEFAULT_OXIDATION_STATES, element_table
 from chemspace.core.errors import CancelledError, InputError
+from chemspace.core.fetch_journal import interrupted_downloads, journal_path
 from chemspace.core.known import (
     KnownSet,
     cached_names,
+    check_name,
     data_dir,
     import_file,
     load_set,
@@ -59,6 +62,9 @@ SetNameOpt = Annotated[str | None, typer.Option("--name", help="Set name with --
 PageLimitOpt = Annotated[
     int | None, typer.Option("--page-limit", help="Structures per request with --provider (default 500).")
 ]
+RestartOpt = Annotated[
+    bool, typer.Option("--restart", help="With --provider: discard an interrupted download instead of resuming it.")
+]
 MaxEntriesOpt = Annotated[int, typer.Option("--max-entries", help="Stop with an error beyond this many structures.")]
 MaxTimeOpt = Annotated[
     float | None, typer.Option("--max-time", help="Give up after this many seconds (default: no limit).")
@@ -71,6 +77,29 @@ def _save(known: KnownSet) -> Path:
         return save_set(known)
     except OSError as exc:
         raise InputError(f"cannot write the cache in {data_dir()}: {exc.strerror or exc}") from None
+
+
+Download = Callable[[Callable[[int, int | None], None], threading.Event], KnownSet]
+
+
+def _download(label: str, counter: str, run: Download) -> KnownSet:
+    """Run a download with a progress bar on stderr (``counter``: its rich text column); Ctrl-C cancels it."""
+    cancel = threading.Event()
+    with Progress(
+        TextColumn(label),
+        BarColumn(),
+        TaskProgressColumn(),
+        TextColumn(counter),
+        console=err_console,
+        transient=True,
+        disable=not err_console.is_terminal,
+    ) as progress:
+        task = progress.add_task("fetch", total=None)
+        try:
+            return run(lambda done, total: progress.update(task, completed=done, total=total), cancel)
+        except KeyboardInterrupt:
+            cancel.set()
+            raise CancelledError from None
 
 
 @known_app.command("fetch")
@@ -92,6 +121,7 @@ def fetch(
     page_limit: PageLimitOpt = None,
     max_entries: MaxEntriesOpt = FetchLimits.max_entries,
     max_time: MaxTimeOpt = None,
+    restart: RestartOpt = False,
 ) -> None:
     """Download every Materials Project formula with its id and stability, and cache it as `mp`.
 
@@ -100,32 +130,17 @@ def fetch(
     structure's composition from an OPTIMADE database instead (no key).
     """
     if provider is not None:
-        _fetch_optimade(provider, name, page_limit, FetchLimits(max_entries=max_entries, max_seconds=max_time))
+        limits = FetchLimits(max_entries=max_entries, max_seconds=max_time)
+        _fetch_optimade(provider, name, page_limit, limits, restart)
         return
     key = api_key or os.environ.get("MP_API_KEY") or _prompt_key()
     if not key:
         raise InputError("no API key: set MP_API_KEY (from your Materials Project dashboard) or run on a terminal")
-    cancel = threading.Event()
-    with Progress(
-        TextColumn("Materials Project"),
-        BarColumn(),
-        TaskProgressColumn(),
-        TextColumn("{task.completed:,.0f}/{task.total:,.0f} materials"),
-        console=err_console,
-        transient=True,
-        disable=not err_console.is_terminal,
-    ) as progress:
-        task = progress.add_task("fetch", total=None)
-        try:
-            known = fetch_materials_project(
-                key,
-                endpoint,
-                on_progress=lambda done, total: progress.update(task, completed=done, total=total),
-                cancel=cancel,
-            )
-        except KeyboardInterrupt:
-            cancel.set()
-            raise CancelledError from None
+    known = _download(
+        "Materials Project",
+        "{task.completed:,.0f}/{task.total:,.0f} materials",
+        lambda on_progress, cancel: fetch_materials_project(key, endpoint, on_progress=on_progress, cancel=cancel),
+    )
     path = _save(known)
     err_console.print(
         f"cached {_plural(known.entry_count, 'entry', 'entries')} ({_plural(len(known), 'composition')}), "
@@ -135,44 +150,39 @@ def fetch(
     )
 
 
-def _fetch_optimade(spec: str, name: str | None, page_limit: int | None, limits: FetchLimits) -> None:
-    """`known fetch --provider`: one OPTIMADE database into a named set, with a progress bar."""
+def _fetch_optimade(spec: str, name: str | None, page_limit: int | None, limits: FetchLimits, restart: bool) -> None:
+    """`known fetch --provider`: one OPTIMADE database into a named set, with a progress bar; resumable."""
     prov = resolve_provider(spec)
     if page_limit is not None:
         if page_limit < 1:
             raise InputError(f"--page-limit {page_limit} must be at least 1")
         prov = replace(prov, page_limit=page_limit)
-    cancel = threading.Event()
-    with Progress(
-        TextColumn(prov.name),
-        BarColumn(),
-        TaskProgressColumn(),
-        TextColumn("{task.completed:,.0f} structures"),
-        console=err_console,
-        transient=True,
-        disable=not err_console.is_terminal,
-    ) as progress:
-        task = progress.add_task("fetch", total=None)
-        try:
-            known = fetch_optimade(
-                prov,
-                name,
-                on_progress=lambda done, total: progress.update(task, completed=done, total=total),
-                cancel=cancel,
-                limits=limits,
-            )
-        except KeyboardInterrupt:
-            cancel.set()
-            raise CancelledError from None
-    path = _save(known)
-    outside = sum(known.outside.values())
-    note = f", {outside:,} without a usable composition" if outside else ""
-    err_console.print(
-        f"cached {_plural(known.entry_count, 'structure')} ({_plural(len(known), 'composition')}{note}) "
-        f"from {known.base_url} (OPTIMADE {known.api_version}) as {known.name!r} in {path}",
-        highlight=False,
-        soft_wrap=True,
+    set_name = check_name(name or prov.name)
+    if journal_path(set_name).exists() and not restart:
+        _note(f"resuming the interrupted download of {set_name!r} (--restart starts again)")
+    stored: list[Path] = []
+    try:
+        known = _download(
+            prov.name,
+            "{task.completed:,.0f} structures",
+            lambda progress, cancel: fetch_optimade(
+                prov, set_name, progress, cancel, limits, keep=lambda k: stored.append(_save(k)), restart=restart
+            ),
+        )
+    except CancelledError:
+        if journal_path(set_name).exists():
+            _note("the pages fetched so far are kept: the same command resumes")
+        raise
+    skipped = "".join(f", {n:,} {reason}" for reason, n in sorted(known.outside.items()))
+    _note(
+        f"cached {_plural(known.entry_count, 'structure')} ({_plural(len(known), 'composition')}{skipped}) "
+        f"from {known.base_url} (OPTIMADE {known.api_version}) as {known.name!r} in {stored[0]}"
     )
+
+
+def _note(text: str) -> None:
+    """One plain line on stderr."""
+    err_console.print(text, highlight=False, soft_wrap=True)
 
 
 @known_app.command("import")
@@ -244,10 +254,13 @@ def list_() -> None:
     1 or more than 6 elements, a coefficient above 8, an element without oxidation states.
     """
     names = cached_names()
+    if waiting := interrupted_downloads():
+        _note(f"interrupted downloads (the same `known fetch --provider` resumes): {', '.join(waiting)}")
     if not names:
         err_console.print(
-            f"no known-materials sets cached in {data_dir()}; get one with `chemspace-tui known fetch` "
-            "(Materials Project) or `chemspace-tui known import FILE`",
+            f"no known-materials sets cached in {data_dir()}; get one with `chemspace-tui known fetch --provider mp` "
+            "(OPTIMADE, no key), `chemspace-tui known fetch` (Materials Project API key) or "
+            "`chemspace-tui known import FILE`",
             highlight=False,
             soft_wrap=True,
         )
@@ -279,6 +292,18 @@ def list_() -> None:
     Console().print(table)
     for line in damaged:
         err_console.print(f"[bold yellow]warning:[/] {escape(line)}", highlight=False, soft_wrap=True)
+
+
+@known_app.command("providers")
+@guarded
+def providers_() -> None:
+    """List the OPTIMADE databases `known fetch --provider NAME` knows by name (none needs a key)."""
+    table = Table(title="OPTIMADE providers (no key needed)", caption="or pass any OPTIMADE base URL to --provider")
+    for col in ("Name", "Database", "Base URL", "Size"):
+        table.add_column(col, overflow="fold")
+    for prov in providers().values():
+        table.add_row(prov.name, prov.title, prov.base_url, prov.size)
+    Console().print(table)
 
 
 @known_app.command("remove")

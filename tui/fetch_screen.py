@@ -28,16 +28,20 @@ DEFAULT_PROVIDER = "mp"
 class FetchKnownScreen(ModalScreen[KnownSet | None]):
     """Provider picker (or a base URL), set name, progress bar, fetch and cancel.
 
-    Dismisses with the fetched and cached set, or None. Escape cancels a running fetch (nothing is
-    kept: the fetch is all-or-nothing) and closes the dialog.
+    Dismisses with the fetched and cached set, or None. Escape cancels a running fetch and closes
+    the dialog; the pages fetched so far are kept, and fetching the same provider again resumes.
     """
 
     DEFAULT_CSS = """
     FetchKnownScreen { align: center middle; }
-    #fetch-dialog { width: 72; height: auto; border: thick $accent; padding: 1 2; background: $surface; }
-    #fetch-dialog Input, #fetch-dialog Select { margin-bottom: 1; }
-    #fetch-buttons { height: auto; align-horizontal: right; }
-    #fetch-status { height: auto; margin: 1 0; }
+    #fetch-dialog {
+        width: 80%; max-width: 90; height: auto; border: round $primary; padding: 1 2; background: $surface;
+    }
+    #fetch-dialog Select, #fetch-dialog Input { margin-top: 1; }
+    #fetch-progress { margin-top: 1; }
+    #fetch-status { height: auto; margin-top: 1; }
+    #fetch-buttons { height: auto; margin-top: 1; }
+    #fetch-buttons Button { margin-right: 2; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
 
@@ -107,9 +111,13 @@ class FetchKnownScreen(ModalScreen[KnownSet | None]):
         """Fetch and cache on a worker thread; report back on the UI thread."""
         try:
             known = fetch_optimade(
-                provider, name, on_progress=self._progress_from_thread, cancel=self._cancel, limits=self.limits
+                provider,
+                name,
+                on_progress=self._progress_from_thread,
+                cancel=self._cancel,
+                limits=self.limits,
+                keep=save_set,
             )
-            save_set(known)
         except CancelledError:
             self.app.call_from_thread(self._finished, None, "cancelled")
         except InputError as exc:

@@ -117,7 +117,8 @@ KnownOpt = Annotated[
     str | None,
     typer.Option(
         "--known",
-        help="Known-materials set: mp, an imported set's NAME, a FILE, or none. Default: cached MP set if any.",
+        help="Known-materials set: mp, a set's NAME, a FILE, a list like mp,oqmd (their union), or none. "
+        "Default: the cached mp set if any.",
     ),
 ]
 
