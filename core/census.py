@@ -259,7 +259,7 @@ def _run_arity(
     """Count one arity chunk by chunk, then draw samples."""
     t0 = time.perf_counter()
     n_pool = len(table)
-    tables = charge_tables(table)
+    tables = charge_tables(table, settings.rule)
     plan = ArityPlan(arity, settings.max_stoich, tables)
     cp = kernels.coprime_count(arity, settings.max_stoich)
     active_pool = np.array([table.index(s) for s in tables.symbols], dtype=np.int64)
@@ -360,7 +360,7 @@ def _label_known(table: ElementTable, plan: ArityPlan, known: KnownSet) -> _Know
     where = {s: i for i, s in enumerate(table.symbols)}
     pool_idx = np.array([[where[s] for s in c.symbols] for c in comps], dtype=np.int64).reshape(-1, plan.arity)
     counts = np.array([c.counts for c in comps], dtype=np.int64).reshape(-1, plan.arity)
-    allowed = batch_allowed(table, pool_idx, counts)
+    allowed = batch_allowed(table, pool_idx, counts, plan.tables.rule)
     kernel_of_pool = np.full(len(table), -1, dtype=np.int64)
     for s, i in plan.tables.index.items():
         kernel_of_pool[where[s]] = i
