@@ -452,29 +452,62 @@ def count_signatures(
             out[t] = _count_masked(scratch[3], coprime)
 
 
-@nb.njit(nogil=True, cache=True, parallel=True)
-def signature_codes(elems: np.ndarray, cls: np.ndarray, en: np.ndarray, base: int, pauling: bool) -> np.ndarray:
-    """One int64 per subset row naming what its allowed count depends on.
+@nb.njit(nogil=True, cache=True, inline="always")
+def _sort_range(c: np.ndarray, lo: int, hi: int) -> None:
+    """Insertion-sort ``c[lo:hi]`` in place (a handful of class ids)."""
+    for i in range(lo + 1, hi):
+        v = c[i]
+        j = i - 1
+        while j >= lo and c[j] > v:
+            c[j + 1] = c[j]
+            j -= 1
+        c[j + 1] = v
 
-    With the Pauling test: each position's element class and whether its electronegativity ties
-    the previous one's (the kernels look at nothing else). Without it, order is irrelevant: the
-    sorted multiset of classes.
+
+@nb.njit(nogil=True, cache=True, parallel=True)
+def signature_codes(
+    elems: np.ndarray, cls: np.ndarray, en: np.ndarray, npsum: np.ndarray, nqsum: np.ndarray, base: int, pauling: bool
+) -> np.ndarray:
+    """One int64 per EN-ordered subset row naming all its allowed count depends on.
+
+    With the Pauling test a passing split puts every position up to the last element without
+    anionic states (``l``) among the cations and every position from the first element without
+    cationic states (``f``) among the anions: inside those two blocks order is irrelevant (class
+    ids sorted), and only ties at a possible split (``l < i <= f``) matter. Without the test,
+    order is irrelevant altogether. The count is invariant under these changes; the bitset is
+    not, so the kernels evaluate a real representative subset.
     """
     k, n = elems.shape
     out = np.empty(k, dtype=np.int64)
     for r in nb.prange(k):
-        code = 0
+        c = np.empty(n, dtype=np.int64)
+        tie = np.zeros(n, dtype=np.int64)
+        for i in range(n):
+            c[i] = cls[elems[r, i]]
+        f, last = n, -1
         if pauling:
             for i in range(n):
-                tie = 1 if i > 0 and en[elems[r, i]] == en[elems[r, i - 1]] else 0
-                code = code * base + cls[elems[r, i]] * 2 + tie
+                if npsum[elems[r, i], 0] == 0:
+                    f = i
+                    break
+            for i in range(n - 1, -1, -1):
+                if nqsum[elems[r, i], 0] == 0:
+                    last = i
+                    break
+        lo, hi = max(last + 1, 1), min(f, n - 1)  # the splits that can pass
+        if not pauling or lo > hi:  # order is irrelevant (or no split can pass)
+            _sort_range(c, 0, n)
+            if pauling:
+                tie[0] = 1  # position 0 never ties: marks "no split" apart from orders that have one
         else:
-            c = np.empty(n, dtype=np.int64)
-            for i in range(n):
-                c[i] = cls[elems[r, i]]
-            c.sort()
-            for i in range(n):
-                code = code * base + c[i] * 2
+            for i in range(lo, hi + 1):
+                if en[elems[r, i]] == en[elems[r, i - 1]]:
+                    tie[i] = 1
+            _sort_range(c, 0, last + 1)
+            _sort_range(c, f, n)
+        code = (last + 1) * (n + 1) + f  # where the forced blocks end is part of the signature
+        for i in range(n):
+            code = code * base + c[i] * 2 + tie[i]
         out[r] = code
     return out
 
