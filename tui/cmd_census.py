@@ -14,14 +14,18 @@ from chemspace.core.census import CensusResult, run_census
 from chemspace.core.errors import CancelledError
 from chemspace.core.rule import CATEGORIES
 from chemspace.tui.options import (
+    AlloysOpt,
     ArityOpt,
     KnownOpt,
     MaxStoichOpt,
+    MixedValenceOpt,
+    NoPaulingOpt,
     OxStatesOpt,
     SamplesOpt,
     SeedOpt,
     guarded,
     load_known,
+    rule_from_options,
     settings_from_options,
 )
 from chemspace.tui.progress import census_progress
@@ -38,7 +42,7 @@ def _cell(value: int | None, unique: int) -> str:
 def census_table(result: CensusResult) -> Table:
     """Table 2 of the paper: unique, allowed, and the four categories when a known set is given."""
     with_known = result.known_name is not None
-    title = f"Composition census ({result.settings.oxidation_states}, max stoichiometry {result.settings.max_stoich})"
+    title = f"Composition census ({result.settings.rule.describe()})"
     table = Table(title=title)
     table.add_column("Arity")
     table.add_column("Unique", justify="right")
@@ -65,6 +69,9 @@ def census_command(
     samples: SamplesOpt = 3000,
     seed: SeedOpt = 42,
     known: KnownOpt = None,
+    no_pauling: NoPaulingOpt = False,
+    alloys: AlloysOpt = False,
+    mixed_valence: MixedValenceOpt = False,
     json_out: Annotated[
         bool, typer.Option("--json", help="Print one JSON object on stdout instead of the table.")
     ] = False,
@@ -74,7 +81,8 @@ def census_command(
     ] = "allowed",
 ) -> None:
     """Count every reduced composition and how many pass SMACT's filters (Table 2)."""
-    settings = settings_from_options(arity, max_stoich, oxidation_states, samples, seed)
+    rule = rule_from_options(max_stoich, oxidation_states, no_pauling, alloys, mixed_valence)
+    settings = settings_from_options(arity, max_stoich, oxidation_states, samples, seed, rule=rule)
     known_set = load_known(known)
     cancel = threading.Event()
     try:
