@@ -261,17 +261,23 @@ class ArityPlan:
         b = a + 1 + j - (int(ends[i - 1]) if i else 0)
         return np.array([a, b], dtype=np.int64)
 
-    def chunks_adaptive(self, target: Callable[[], int]) -> Iterator[np.ndarray]:
-        """Consecutive stem index ranges, each holding about ``target()`` subsets (asked per chunk)."""
+    def chunks_adaptive(self, target: Callable[[], int], todo: np.ndarray | None = None) -> Iterator[np.ndarray]:
+        """Consecutive stem index ranges, each holding about ``target()`` subsets (asked per chunk).
+
+        With ``todo`` (a bool per stem), only runs of stems still to do are chunked (a resumed run).
+        """
         cum = np.cumsum(self.stem_weights)
-        start = 0
         total = len(self.stems)
-        while start < total:
-            base = cum[start - 1] if start else 0
-            stop = int(np.searchsorted(cum, base + target(), side="right"))
-            stop = min(max(stop, start + 1), total)
-            yield np.arange(start, stop)
-            start = stop
+        todo = np.ones(total, dtype=np.bool_) if todo is None else todo
+        edges = np.flatnonzero(np.diff(np.concatenate([[0], todo.astype(np.int8), [0]])))
+        for run_start, run_stop in zip(edges[::2], edges[1::2]):
+            start = int(run_start)
+            while start < run_stop:
+                base = cum[start - 1] if start else 0
+                stop = int(np.searchsorted(cum, base + target(), side="right"))
+                stop = min(max(stop, start + 1), int(run_stop))
+                yield np.arange(start, stop)
+                start = stop
 
 
 class SignatureCache:
@@ -327,6 +333,18 @@ class SignatureCache:
 
     def __len__(self) -> int:
         return len(self.codes)
+
+
+def kernels_cached() -> bool:
+    """Whether the census kernels are already compiled in numba's on-disk cache (else the first
+    call compiles them, about a minute once per install). Unsure answers say cached."""
+    try:
+        return all(
+            bool(k._cache._cache_file._load_index())  # numba's private cache index: empty when stale
+            for k in (kernels.count_signatures, kernels.signature_codes, kernels.nth_labelled_bits)
+        )
+    except Exception:  # any change in numba's internals: do not claim a compile
+        return True
 
 
 def _group_starts(widths: np.ndarray, groups: int) -> np.ndarray:
@@ -437,6 +455,7 @@ class Sampler:
     stem_allowed: np.ndarray
     processed: np.ndarray
     subset_counts: np.ndarray
+    stored: np.ndarray | None = None  # stems whose counts are in subset_counts (None: all processed ones)
 
     def __post_init__(self) -> None:
         self._cp = kernels.coprime_count(self.plan.arity, self.plan.max_stoich)
@@ -498,7 +517,7 @@ class Sampler:
 
     def _stem_counts(self, stem_idx: int) -> np.ndarray:
         """Allowed count of each subset of a stem (kernel order), stored or recounted."""
-        if self.subset_counts.size:
+        if self.subset_counts.size and (self.stored is None or self.stored[stem_idx]):
             off = int(self.plan.stem_offsets[stem_idx])
             width = int(self.plan.stem_weights[stem_idx])
             return self.subset_counts[off : off + width].astype(np.int64)

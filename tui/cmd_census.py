@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -11,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from chemspace.core.census import CensusResult, run_census
+from chemspace.core.distributed import runner_for
 from chemspace.core.errors import CancelledError
 from chemspace.core.rule import CATEGORIES
 from chemspace.tui.options import (
@@ -75,6 +77,20 @@ def census_command(
     json_out: Annotated[
         bool, typer.Option("--json", help="Print one JSON object on stdout instead of the table.")
     ] = False,
+    checkpoint: Annotated[
+        Path | None,
+        typer.Option(
+            "--checkpoint",
+            help="Record finished work in FILE every few seconds; the same command resumes from it after a kill.",
+        ),
+    ] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            "--scheduler",
+            help="Run work units on Dask: tcp://HOST:8786 (a running scheduler) or local:N (N worker processes).",
+        ),
+    ] = None,
     element_label: Annotated[
         str,
         typer.Option("--element-counts", help="Which per-element counts go in the JSON: allowed, unique, a category."),
@@ -85,12 +101,20 @@ def census_command(
     settings = settings_from_options(arity, max_stoich, oxidation_states, samples, seed, rule=rule)
     known_set = load_known(known)
     cancel = threading.Event()
-    try:
-        with census_progress(settings.arities) as on_progress:
-            result = run_census(settings, known=known_set, on_progress=on_progress, cancel=cancel)
-    except KeyboardInterrupt:
-        cancel.set()
-        raise CancelledError from None
+    with runner_for(scheduler) as runner:
+        try:
+            with census_progress(settings.arities) as on_progress:
+                result = run_census(
+                    settings,
+                    known=known_set,
+                    on_progress=on_progress,
+                    cancel=cancel,
+                    checkpoint=checkpoint,
+                    runner=runner,
+                )
+        except KeyboardInterrupt:
+            cancel.set()
+            raise CancelledError from None
     if json_out:
         typer.echo(json.dumps(result.to_json(element_label)))
     else:
