@@ -102,3 +102,19 @@ async def _test_a_bad_url_is_one_line_and_the_dialog_stays() -> None:
             await pilot.press("escape")
             await _until(lambda: app.result is not MISSING, pilot)
     assert app.result is None
+
+
+def test_the_shipped_providers_are_offered_with_mp_first_choice() -> None:
+    asyncio.run(_test_the_shipped_providers_are_offered_with_mp_first_choice())
+
+
+async def _test_the_shipped_providers_are_offered_with_mp_first_choice() -> None:
+    app = DialogApp(FetchKnownScreen())
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        select = app.dialog.query_one("#fetch-provider", Select)
+        assert select.value == "mp"
+        assert set(app.dialog.choices) >= {"mp", "oqmd", "alexandria", "cod", "jarvis", "nomad"}
+        await pilot.press("escape")
+        await _until(lambda: app.result is not MISSING, pilot)
+    assert app.result is None
