@@ -32,7 +32,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from importlib.resources import files
-from urllib.parse import urlencode, urlparse
+from urllib.parse import urlencode, urljoin, urlparse
 
 import requests
 from pydantic import ValidationError
@@ -258,7 +258,8 @@ class OptimadeFetcher:
                 )
             if on_progress:
                 on_progress(done, total)
-            url = _next_url(page) if data else None
+            nxt = _next_url(page) if data else None
+            url = urljoin(url, nxt) if nxt else None  # a relative link is relative to this page
             yield data, url, done
             if not data or (max_pages is not None and pages >= max_pages and url):
                 if url:  # a server that keeps answering cannot loop us
