@@ -41,7 +41,7 @@ from chemspace.core.composition import Composition, parse_formula
 from chemspace.core.errors import CancelledError, InputError
 from chemspace.core.fetch_journal import FetchJournal, Resumed
 from chemspace.core.http_retry import RETRY_STATUS, retry_after
-from chemspace.core.known import KnownEntry, KnownSet, check_name, set_from_compositions
+from chemspace.core.known import NO_COMPOSITION, KnownEntry, KnownSet, check_name, set_from_compositions
 from chemspace.core.rule import MAX_ARITY, MIN_ARITY
 
 #: Only compositions the space can hold are asked for (the filter is OPTIMADE's own language).
@@ -51,7 +51,6 @@ STRUCTURE_FILTER = f"nelements>={MIN_ARITY} AND nelements<={MAX_ARITY}"
 RESPONSE_FIELDS = ("id", "chemical_formula_reduced", "elements", "elements_ratios", "nelements")
 DEFAULT_PAGE_LIMIT = 500  # the reference server's maximum; most providers allow at least this
 MAX_PAGE_BYTES = 64 * 2**20  # one page larger than this is refused, not read into memory
-NO_COMPOSITION = "no usable composition"  # ``outside`` reason: no formula, or one that does not parse
 _VERSIONED = re.compile(r"/v\d+(\.\d+)*$")
 
 ProgressCallback = Callable[[int, int | None], None]

@@ -24,9 +24,8 @@ from typer.testing import CliRunner
 
 from chemspace.core.errors import CancelledError, InputError
 from chemspace.core.fetch_journal import journal_path
-from chemspace.core.known import cached_names, load_set, save_set
+from chemspace.core.known import NO_COMPOSITION, cached_names, load_set, save_set
 from chemspace.core.optimade_client import (
-    NO_COMPOSITION,
     FetchLimits,
     Provider,
     fetch_optimade,
