@@ -7,7 +7,7 @@ any base URL works too.
 Responses are checked with the ``optimade`` package's own pydantic models (``InfoResponse`` for
 ``/info``, ``EntryResponseMany`` for every page, ``ErrorResponse`` for a refusal), so an answer that
 is not OPTIMADE is one clear error. Why our own paging loop over ``requests`` and not
-``optimade.client.OptimadeClient`` (1.5.0, read and tried against the reference server):
+``optimade.client.OptimadeClient`` (1.5.0, from its source, ``_get_one``):
 
 - its retry counter is reset on every pass of the paging loop, so a page that keeps failing is
   retried for ever, one second apart, with no backoff and no regard for Retry-After;
