@@ -11,8 +11,11 @@ is not OPTIMADE is one clear error. Why our own paging loop over ``requests`` an
 
 - its retry counter is reset on every pass of the paging loop, so a page that keeps failing is
   retried for ever, one second apart, with no backoff and no regard for Retry-After;
-- it has no way to stop between pages (callbacks can only change the next URL) and draws its own
-  rich progress bar on stderr, so neither the command line's bar nor the app's can follow it;
+- it has no cancel (stopping between pages would mean raising out of a per-page callback, meant
+  to change the next URL) and draws its own rich progress bar on stderr, which neither the command
+  line's bar nor the app's dialog can follow;
+- ``get`` takes no page size (the server's default, 20 on the reference server, means 50 times
+  the requests of 1 000 per page);
 - it accumulates every full page (``included`` resources too) in memory before returning.
 
 The loop here follows ``links.next`` (the pagination the spec mandates), reports progress after each
