@@ -14,8 +14,8 @@ is not OPTIMADE is one clear error. Why our own paging loop over ``requests`` an
 - it has no cancel (stopping between pages would mean raising out of a per-page callback, meant
   to change the next URL) and draws its own rich progress bar on stderr, which neither the command
   line's bar nor the app's dialog can follow;
-- ``get`` takes no page size (the server's default, 20 on the reference server, means 50 times
-  the requests of 1 000 per page);
+- ``get`` takes no page size (the server's default, 20 on the reference server, means 25 times
+  the requests of 500 a page);
 - it accumulates every full page (``included`` resources too) in memory before returning.
 
 The loop here follows ``links.next`` (the pagination the spec mandates), reports progress after each
