@@ -53,10 +53,15 @@ STRUCTURE_FILTER = f"nelements>={MIN_ARITY} AND nelements<={MAX_ARITY}"
 #: from ``chemical_formula_reduced`` when present, else from ``elements`` and ``elements_ratios``.
 RESPONSE_FIELDS = ("id", "chemical_formula_reduced", "elements", "elements_ratios", "nelements")
 DEFAULT_PAGE_LIMIT = 500  # the reference server's maximum; most providers allow at least this
+MIN_PAGE_LIMIT = 10  # a server refusing even this many per page is refused in turn
 MAX_PAGE_BYTES = 64 * 2**20  # one page larger than this is refused, not read into memory
 _VERSIONED = re.compile(r"/v\d+(\.\d+)*$")
 
 ProgressCallback = Callable[[int, int | None], None]
+
+
+class PageLimitRefused(InputError):
+    """The server refused the page size asked for (its error detail names ``page_limit``)."""
 
 
 @dataclass(frozen=True)
@@ -119,6 +124,7 @@ class OptimadeFetcher:
         self.session.headers["Accept"] = "application/vnd.api+json, application/json"
         base = provider.base_url.rstrip("/")
         self.versioned_url = base if _VERSIONED.search(base) else base + "/v1"
+        self.page_limit = provider.page_limit
         self._deadline = None if limits.max_seconds is None else time.monotonic() + limits.max_seconds
 
     # -- one request --------------------------------------------------------------------------
@@ -137,7 +143,7 @@ class OptimadeFetcher:
                 last_error = _connection_problem(exc)
             else:
                 if resp.status_code not in RETRY_STATUS:
-                    raise InputError(self._refusal(resp, url))
+                    raise self._refusal(resp, url)
                 last_error = f"HTTP {resp.status_code}"
                 delay = max(delay, retry_after(resp))
                 resp.close()
@@ -166,8 +172,8 @@ class OptimadeFetcher:
             raise InputError(self._not_optimade(url, "the answer is not a JSON object"))
         return doc
 
-    def _refusal(self, resp: requests.Response, url: str) -> str:
-        """One line for a non-retryable HTTP error, with the OPTIMADE error detail when there is one."""
+    def _refusal(self, resp: requests.Response, url: str) -> InputError:
+        """The error for a non-retryable HTTP answer: one line, with the OPTIMADE error detail if any."""
         from optimade.models import ErrorResponse
 
         try:
@@ -184,10 +190,13 @@ class OptimadeFetcher:
                 else ""
             )
         if resp.status_code == 404 and not detail:
-            return self._not_optimade(url, "HTTP 404")
+            return InputError(self._not_optimade(url, "HTTP 404"))
         where = url.split("?", 1)[0]
-        hint = "; pass a smaller --page-limit" if "page_limit" in detail else ""
-        return f"{self.provider.name} refused {where} (HTTP {resp.status_code}{': ' + detail if detail else ''}){hint}"
+        status = f"HTTP {resp.status_code}" + (f": {detail}" if detail else "")
+        message = f"{self.provider.name} refused {where} ({status})"
+        if "page_limit" in detail:
+            return PageLimitRefused(message + "; pass a smaller --page-limit")
+        return InputError(message)
 
     def _not_optimade(self, url: str, why: str) -> str:
         return f"{self.provider.base_url} does not answer as an OPTIMADE API ({why} at {url})"
@@ -221,7 +230,7 @@ class OptimadeFetcher:
         query = {
             "filter": STRUCTURE_FILTER,
             "response_fields": ",".join(RESPONSE_FIELDS),
-            "page_limit": self.provider.page_limit,
+            "page_limit": self.page_limit,
         }
         return f"{self.versioned_url}/structures?{urlencode(query)}"
 
@@ -244,6 +253,14 @@ class OptimadeFetcher:
             seen.add(url)
             try:
                 page = EntryResponseMany.model_validate(self._get(url))
+            except PageLimitRefused:
+                if url != self.first_url() or self.page_limit <= MIN_PAGE_LIMIT:
+                    raise
+                # the server allows fewer per page than asked (the spec sets no minimum maximum):
+                # halve and ask again, before any structure is in, so nothing is counted twice
+                self.page_limit = max(MIN_PAGE_LIMIT, self.page_limit // 2)
+                url = self.first_url()
+                continue
             except ValidationError as exc:
                 raise InputError(self._not_optimade(url, _first_error(exc))) from None
             data = [d if isinstance(d, dict) else d.model_dump() for d in page.data]
