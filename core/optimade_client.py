@@ -32,6 +32,7 @@ import math
 import re
 import threading
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from importlib.resources import files
@@ -58,6 +59,10 @@ MAX_PAGE_BYTES = 64 * 2**20  # one page larger than this is refused, not read in
 _VERSIONED = re.compile(r"/v\d+(\.\d+)*$")
 
 ProgressCallback = Callable[[int, int | None], None]
+
+#: optimade 1.5's models read ``model_fields`` off instances, which pydantic 2.11+ deprecates: one
+#: warning per validated answer, nothing a user can act on.
+warnings.filterwarnings("ignore", message=".*'model_fields' attribute on the instance", module=r"optimade\.")
 
 
 class PageLimitRefused(InputError):
