@@ -119,6 +119,7 @@ def compare_sets(
     arities: tuple[int, ...] = (2, 3, 4, 5, 6),
     list_moves: bool = False,
     totals: dict[int, tuple[int, int]] | None = None,
+    pool: tuple[str, ...] | None = None,
 ) -> Comparison:
     """Compare ``a`` with ``b`` inside the space ``rule`` enumerates (every element H..Lr).
 
@@ -130,9 +131,10 @@ def compare_sets(
     list_moves : also keep, per transition, the compositions that move (sorted by formula).
     totals : per arity, the space's (allowed, forbidden) counts under ``rule`` (see
         :func:`census_totals`): the table then also counts what stays missing or unlikely.
+    pool : only compositions over these elements (a chemical system), as a census with a pool counts.
     """
     rule = (rule or Rule()).validated()
-    table = element_table(rule.oxidation_states)
+    table = element_table(rule.oxidation_states, pool)
     out: dict[int, ArityComparison] = {}
     for arity in arities:
         check_arity(arity)
@@ -167,10 +169,24 @@ def _allowed(table: ElementTable, comps: list[Composition], arity: int) -> np.nd
 
 
 def census_totals(
-    rule: Rule, arities: tuple[int, ...], cancel: threading.Event | None = None
+    rule: Rule, arities: tuple[int, ...], cancel: threading.Event | None = None, pool: tuple[str, ...] | None = None
 ) -> dict[int, tuple[int, int]]:
     """The space's (allowed, forbidden) counts per arity under ``rule``: one census, no known set, no samples."""
-    result = run_census(CensusSettings(arities=arities, rule=rule, samples=0), cancel=cancel)
+    result = run_census(CensusSettings(arities=arities, rule=rule, samples=0, pool=pool), cancel=cancel)
     if result.cancelled:
         raise CancelledError("census cancelled")
     return {a: (c.allowed, c.unique - c.allowed) for a, c in result.arities.items()}
+
+
+def category_counts(
+    known: KnownSet, rule: Rule, totals: dict[int, tuple[int, int]], pool: tuple[str, ...] | None = None
+) -> dict[int, dict[Category, int]]:
+    """The four category counts per arity with ``known`` as the known set, from a census's totals.
+
+    For showing a second set's counts beside a census run with the first, without running it again:
+    ``totals`` are the census's (allowed, forbidden) per arity (``ArityCensus.allowed``, ``unique``),
+    ``pool`` its element pool (None: H..Lr).
+    """
+    nothing = KnownSet(name="", source="", entries={})
+    result = compare_sets(nothing, known, rule, tuple(totals), totals=totals, pool=pool)
+    return {arity: comp.categories("b") for arity, comp in result.arities.items()}

@@ -12,10 +12,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from chemspace.core.census import CensusSettings, run_census
 from chemspace.core.composition import Composition, parse_formula
 from chemspace.core.errors import InputError
 from chemspace.core.known import KnownEntry, KnownSet, build_set, resolve_known, save_set, union_sets
-from chemspace.core.known_compare import compare_sets
+from chemspace.core.known_compare import category_counts, compare_sets
 from chemspace.core.rule import Category, Rule, category
 from chemspace.tui.cli import app
 
@@ -176,3 +177,18 @@ def test_compare_with_the_census_counts_every_composition(two_sets: tuple) -> No
 def test_compare_without_the_census_says_it_is_partial(two_sets: tuple) -> None:
     result = CliRunner().invoke(app, ["known", "compare", "seta", "setb", "--arity", "2", "--json"])
     assert json.loads(result.stdout)["arities"]["2"]["complete"] is False
+
+
+def test_a_second_sets_counts_match_its_own_census(two_sets: tuple) -> None:
+    """category_counts (B beside a census run with A) equals the census run with B itself, in a system."""
+    a, b = two_sets
+    b = union_sets([b, _set("elsewhere", ["NaCl", "MgO", "Li2S", "ZnSe"])])  # outside the pool: not counted
+    settings = CensusSettings(arities=(2, 3), samples=0, pool=SYSTEM)
+    first = run_census(settings, known=a)
+    totals = {k: (c.allowed, c.unique - c.allowed) for k, c in first.arities.items()}
+    beside = category_counts(b, settings.rule, totals, pool=SYSTEM)
+    own = run_census(settings, known=b)
+    assert set(own.arities) == set(beside) == {2, 3}
+    for arity, census in own.arities.items():
+        assert beside[arity] == {cat: census.count(cat) for cat in Category}
+        assert beside[arity][Category.STANDARD] > 0 and beside[arity][Category.INTERESTING] > 0
