@@ -111,9 +111,10 @@ def fetch(
     max_time: MaxTimeOpt = None,
     restart: RestartOpt = False,
 ) -> None:
-    """Download every Materials Project formula with its id and stability, and cache it as `mp`.
+    """Download a known-materials set: --provider NAME|URL from OPTIMADE (no key), else the Materials Project API.
 
-    With --provider, download every structure's composition from an OPTIMADE database instead (no key).
+    `known fetch --provider mp` needs no key and caches the set as `mp`, the default --known set. Without
+    --provider, every Materials Project formula with its id and stability, with your API key, cached as `mp`.
     """
     if provider is not None:
         limits = FetchLimits(max_entries=max_entries, max_seconds=max_time)
