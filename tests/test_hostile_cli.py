@@ -22,9 +22,18 @@ from typer.testing import CliRunner
 from chemspace.core.elements import _read_custom_file, all_symbols
 from chemspace.core.errors import InputError
 from chemspace.core.known import cached_names, load_set
-from chemspace.core.rule import CATEGORIES, LABELS, MAX_ARITY, MAX_SAMPLES, MAX_SEED, MIN_ARITY
+from chemspace.core.rule import (
+    CATEGORIES,
+    LABELS,
+    MAX_ARITY,
+    MAX_SAMPLES,
+    MAX_SEED,
+    MIN_ARITY,
+    check_samples,
+    check_seed,
+)
 from chemspace.tui.cli import app
-from chemspace.tui.options import ELEMENT_COUNT_LABELS, check_samples, check_seed, parse_arities
+from chemspace.tui.options import ELEMENT_COUNT_LABELS, parse_arities
 
 runner = CliRunner()
 #: Fixed examples per property, derandomized so CI sees the same inputs every run; no deadline.

@@ -62,7 +62,10 @@ def fetch(
     """
     key = api_key or os.environ.get("MP_API_KEY") or _prompt_key()
     if not key:
-        raise InputError("no API key: set MP_API_KEY (from your Materials Project dashboard) or run on a terminal")
+        raise InputError(
+            "no API key: set MP_API_KEY (from your Materials Project dashboard), run on a terminal to be asked,"
+            " or pass --api-key (visible in the process list)"
+        )
     cancel = threading.Event()
     with Progress(
         TextColumn("Materials Project"),
@@ -85,12 +88,13 @@ def fetch(
             cancel.set()
             raise CancelledError from None
     path = _save(known)
-    err_console.print(
-        f"cached {_plural(known.entry_count, 'entry', 'entries')} ({_plural(len(known), 'composition')}), "
-        f"database {known.version or 'unknown'}, in {path}",
-        highlight=False,
-        soft_wrap=True,
-    )
+    with deferred_signals():  # the set is cached: finish the report whatever arrives now
+        err_console.print(
+            f"cached {_plural(known.entry_count, 'entry', 'entries')} ({_plural(len(known), 'composition')}), "
+            f"database {known.version or 'unknown'}, in {path}",
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 @known_app.command("import")
