@@ -252,3 +252,30 @@ def test_audit_command_lines_in_real_processes(args: list[str], code: int, fragm
     lines = [line for line in proc.stderr.splitlines() if line.strip()]
     assert proc.returncode == code and "Traceback" not in proc.stderr
     assert len(lines) == 1 and lines[0].startswith("error:") and fragment in lines[0], proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("module", "args"),
+    [
+        ("cmd_export", ["export", "--arity", "3", "--allowed-only", "--known", "none", "--out"]),
+        ("cmd_project", ["project", "--arity", "2", "--known", "none", "--out"]),
+    ],
+)
+def test_read_only_output_directory_fails_before_any_counting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, module: str, args: list[str]
+) -> None:
+    """The audit's case: export --allowed-only and project counted everything before finding it read-only."""
+    import tempfile as real_tempfile
+
+    real_mkstemp = real_tempfile.mkstemp
+
+    def read_only(*a: object, dir: object = None, **k: object) -> tuple[int, str]:
+        if Path(str(dir)) == tmp_path:
+            raise OSError(30, "Read-only file system")
+        return real_mkstemp(*a, dir=dir, **k)  # type: ignore[arg-type]
+
+    monkeypatch.setattr("chemspace.core.atomic.tempfile.mkstemp", read_only)
+    monkeypatch.setattr(f"chemspace.tui.{module}.run_census", lambda *a, **k: pytest.fail("counted first"))
+    result = runner.invoke(app, [*args, str(tmp_path / "out.csv")])
+    check_outcome(result)
+    assert result.exit_code == 1 and "Read-only file system" in result.stderr
