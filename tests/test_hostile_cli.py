@@ -233,24 +233,31 @@ def test_import_stores_valid_formulas_or_fails_in_one_line(formulas: list[str], 
 # -- a few real processes: the audit's own command lines ----------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("args", "code", "fragment"),
-    [
-        (["census", "--arity", "2-99999999999"], 1, "arity 99999999999"),
-        (["census", "--seed", "-1", "--arity", "2"], 1, "--seed -1"),
-        (["census", "--json", "--element-counts", "bogus", "--arity", "2"], 1, "--element-counts 'bogus'"),
-        (["project", "--seed", "100000000000000000000", "--out", "p.csv"], 1, "--seed"),
-        (["known", "import", "."], 1, "directory"),
-        (["known", "fetch", "--endpoint", "http://example.invalid/"], 1, "plain http"),
-    ],
-)
-def test_audit_command_lines_in_real_processes(args: list[str], code: int, fragment: str) -> None:
+AUDIT_LINES = [
+    (["census", "--arity", "2-99999999999"], "arity 99999999999"),
+    (["census", "--seed", "-1", "--arity", "2"], "--seed -1"),
+    (["census", "--json", "--element-counts", "bogus", "--arity", "2"], "--element-counts 'bogus'"),
+    (["project", "--seed", "100000000000000000000", "--out", "p.csv"], "--seed"),
+    (["known", "import", "."], "directory"),
+    (["known", "fetch", "--endpoint", "http://example.invalid/"], "plain http"),
+]
+
+
+@pytest.mark.parametrize(("args", "fragment"), AUDIT_LINES)
+def test_audit_command_lines_in_process(args: list[str], fragment: str) -> None:
+    result = runner.invoke(app, args, env={"MP_API_KEY": "k" * 32})
+    check_outcome(result)
+    assert result.exit_code == 1 and fragment in result.stderr
+
+
+@pytest.mark.parametrize(("args", "fragment"), [AUDIT_LINES[0], AUDIT_LINES[-1]])
+def test_audit_command_lines_in_real_processes(args: list[str], fragment: str) -> None:
     env = {**os.environ, "MP_API_KEY": "k" * 32, "COLUMNS": "200"}
     proc = subprocess.run(
         [sys.executable, "-m", "chemspace.tui", *args], capture_output=True, text=True, timeout=300, env=env
     )
     lines = [line for line in proc.stderr.splitlines() if line.strip()]
-    assert proc.returncode == code and "Traceback" not in proc.stderr
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
     assert len(lines) == 1 and lines[0].startswith("error:") and fragment in lines[0], proc.stderr
 
 
