@@ -57,8 +57,9 @@ def fetch(
 ) -> None:
     """Download every Materials Project formula with its id and stability, and cache it as `mp`.
 
-    The key is read from $MP_API_KEY, else asked for without echo (on a terminal), else --api-key;
-    it is sent only to --endpoint, never printed or stored.
+    The key comes from $MP_API_KEY or, on a terminal, a prompt that does not echo it (or from
+    --api-key, which others can see in the process list); it is sent only to --endpoint, never
+    printed or stored.
     """
     key = api_key or os.environ.get("MP_API_KEY") or _prompt_key()
     if not key:
