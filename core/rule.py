@@ -111,6 +111,20 @@ def check_max_stoich(max_stoich: int) -> int:
     return max_stoich
 
 
+def check_seed(seed: int) -> int:
+    """A seed in 0..MAX_SEED (one bound for the census and the projections), else InputError."""
+    if not 0 <= seed <= MAX_SEED:
+        raise InputError(f"--seed {seed} is outside 0..{MAX_SEED}")
+    return seed
+
+
+def check_samples(samples: int) -> int:
+    """A sample count in 0..MAX_SAMPLES, else InputError."""
+    if not 0 <= samples <= MAX_SAMPLES:
+        raise InputError(f"--samples {samples} is outside 0..{MAX_SAMPLES:,}")
+    return samples
+
+
 @dataclass(frozen=True)
 class Rule:
     """What makes a composition allowed.

@@ -127,8 +127,9 @@ def fetch(
 
     `known fetch --provider mp` needs no key and caches the set as `mp`, the default --known set. Without
     --provider, every Materials Project formula with its id and stability, with your API key, cached as `mp`.
-    The API key is read from $MP_API_KEY, else asked for without echo (on a terminal), else --api-key;
-    it is sent only to --endpoint, never printed or stored.
+    The key comes from $MP_API_KEY or, on a terminal, a prompt that does not echo it (or from
+    --api-key, which others can see in the process list); it is sent only to --endpoint, never
+    printed or stored.
     """
     if provider is not None:
         limits = FetchLimits(max_entries=max_entries, max_seconds=max_time)
@@ -136,19 +137,23 @@ def fetch(
         return
     key = api_key or os.environ.get("MP_API_KEY") or _prompt_key()
     if not key:
-        raise InputError("no API key: set MP_API_KEY (from your Materials Project dashboard) or run on a terminal")
+        raise InputError(
+            "no API key: set MP_API_KEY (from your Materials Project dashboard), run on a terminal to be asked,"
+            " or pass --api-key (visible in the process list)"
+        )
     known = _download(
         "Materials Project",
         "{task.completed:,.0f}/{task.total:,.0f} materials",
         lambda on_progress, cancel: fetch_materials_project(key, endpoint, on_progress=on_progress, cancel=cancel),
     )
     path = _save(known)
-    err_console.print(
-        f"cached {_plural(known.entry_count, 'entry', 'entries')} ({_plural(len(known), 'composition')}), "
-        f"database {known.version or 'unknown'}, in {path}",
-        highlight=False,
-        soft_wrap=True,
-    )
+    with deferred_signals():  # the set is cached: finish the report whatever arrives now
+        err_console.print(
+            f"cached {_plural(known.entry_count, 'entry', 'entries')} ({_plural(len(known), 'composition')}), "
+            f"database {known.version or 'unknown'}, in {path}",
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 def _fetch_optimade(spec: str, name: str | None, page_limit: int | None, limits: FetchLimits, restart: bool) -> None:

@@ -27,13 +27,13 @@ from chemspace.core.errors import InputError
 from chemspace.core.export import output_format
 from chemspace.core.figures import check_colouring, check_figure_path, draw
 from chemspace.core.reduce import REDUCERS, Projection, make_reducer, project_samples
+from chemspace.core.rule import check_seed
 from chemspace.tui.options import (
     KnownOpt,
     MaxStoichOpt,
     OxStatesOpt,
     SamplesOpt,
     SeedOpt,
-    check_seed,
     err_console,
     guarded,
     load_known,

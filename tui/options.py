@@ -17,7 +17,16 @@ from chemspace.core.census import CensusSettings
 from chemspace.core.elements import DEFAULT_OXIDATION_STATES
 from chemspace.core.errors import CancelledError, InputError
 from chemspace.core.known import KnownSet, default_known_notice, resolve_known
-from chemspace.core.rule import CATEGORIES, LABELS, MAX_ARITY, MAX_SAMPLES, MAX_SEED, MIN_ARITY, Rule, check_arity
+from chemspace.core.rule import (
+    CATEGORIES,
+    LABELS,
+    MAX_ARITY,
+    MIN_ARITY,
+    Rule,
+    check_arity,
+    check_samples,
+    check_seed,
+)
 
 #: Diagnostics and progress go to stderr so stdout stays clean for --json and --format output.
 err_console = Console(stderr=True)
@@ -75,20 +84,6 @@ def parse_arities(text: str) -> tuple[int, ...]:
     if not arities:
         raise InputError(f"arity {text!r} names no arity (expected e.g. 2,3,4 or 2-4 within {MIN_ARITY}..{MAX_ARITY})")
     return arities
-
-
-def check_seed(seed: int) -> int:
-    """A seed in 0..MAX_SEED (one bound for the census and the projections), else InputError."""
-    if not 0 <= seed <= MAX_SEED:
-        raise InputError(f"--seed {seed} is outside 0..{MAX_SEED}")
-    return seed
-
-
-def check_samples(samples: int) -> int:
-    """A sample count in 0..MAX_SAMPLES, else InputError."""
-    if not 0 <= samples <= MAX_SAMPLES:
-        raise InputError(f"--samples {samples} is outside 0..{MAX_SAMPLES:,}")
-    return samples
 
 
 #: Values of ``census --element-counts``.
