@@ -109,7 +109,8 @@ def without(known: KnownSet, hidden: list[Composition]) -> KnownSet:
     return KnownSet(known.name, known.source, entries, known.version, known.date, dict(known.outside))
 
 
-def _check(arity: int, holdout: float, by: str) -> None:
+def check_evaluation(arity: int, holdout: float, by: str) -> None:
+    """InputError naming the first bad evaluation setting."""
     check_arity(arity)
     if not 0.0 < holdout < 1.0:
         raise InputError(f"--holdout {holdout} is outside (0, 1)")
@@ -130,7 +131,7 @@ def evaluate(
     """Hide, rebuild from what remains, rank the missing pool plus the hidden, and measure every method."""
     from sklearn.metrics import roc_auc_score
 
-    _check(arity, holdout, by)
+    check_evaluation(arity, holdout, by)
     rule = check_rule(rule or Rule())
     rng = np.random.default_rng(seed)
     positives = known_allowed(KnownContext.build(known, rule), arity)

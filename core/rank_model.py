@@ -24,6 +24,7 @@ from chemspace.core.engine import batch_allowed
 from chemspace.core.errors import InputError
 from chemspace.core.rank_pool import AllowedEnumerator, CompArrays, sample_allowed
 from chemspace.core.rank_signals import SIGNAL_NAMES, KnownContext
+from chemspace.core.rule import arity_name
 
 #: Combination methods besides the single signals.
 LEARNED = "learned"
@@ -36,8 +37,10 @@ UNLABELLED = 20000
 MIN_POSITIVES = 20
 #: Points of the unlabelled score distribution kept to turn a raw score into a percentile.
 QUANTILES = 1001
+#: Above this quantile of the unlabelled sample, percentiles come from an exponential tail.
+TAIL_FROM = 0.99
 #: Bump when the cached model's meaning changes.
-CACHE_FORMAT = 2
+CACHE_FORMAT = 4
 #: A floor for -inf signals (a forbidden composition's oxidation likelihood) before standardising.
 SIGNAL_FLOOR = -50.0
 
@@ -60,6 +63,8 @@ class Scorer:
     intercept: float = 0.0
     positives: int = 0
     quantiles: tuple[float, ...] = ()
+    tail_scale: float = 1.0
+    trained_on: int = 0
 
     def raw(self, signals: np.ndarray) -> np.ndarray:
         """The weighted sum for rows of signals (columns in SIGNAL_NAMES order)."""
@@ -67,21 +72,28 @@ class Scorer:
         return z @ np.array(self.weights) + self.intercept
 
     def percentile(self, raw: np.ndarray) -> np.ndarray:
-        """Share of the arity's allowed, not known compositions (the unlabelled sample) scoring lower.
+        """Estimated share of the arity's allowed, not known compositions that score lower.
 
-        Comparable across arities and methods, where the raw sums are not: 0.99 means better than
-        99% of the missing compositions of that arity.
+        Comparable across arities and methods, where raw sums are not: 0.999 means better than
+        99.9% of the missing compositions of that arity. Read from the unlabelled sample's quantiles
+        up to its 99th percentile, beyond it from an exponential tail fitted to the sample's top 1%,
+        so the best candidates stay ordered instead of all reading 1.
         """
         if not self.quantiles:
             return np.full(len(raw), 0.5)
-        return np.interp(raw, np.array(self.quantiles), np.linspace(0.0, 1.0, len(self.quantiles)))
+        q = np.array(self.quantiles)
+        body = np.interp(raw, q, np.linspace(0.0, 1.0, len(q)))
+        q99 = q[round(TAIL_FROM * (len(q) - 1))]
+        tail = 1.0 - (1.0 - TAIL_FROM) * np.exp(-(raw - q99) / self.tail_scale)
+        return np.where(raw > q99, tail, body)
 
     def describe(self) -> str:
         """One line: the method and, for the learned mix, its weights."""
         if self.method != LEARNED:
             return self.method
         parts = ", ".join(f"{n} {w:+.2f}" for n, w in zip(SIGNAL_NAMES, self.weights))
-        return f"learned on {self.positives} known compositions: {parts}"
+        where = f" {arity_name(self.trained_on)}" if self.trained_on else ""
+        return f"learned on {self.positives} known{where} compositions: {parts}"
 
 
 def known_allowed(context: KnownContext, arity: int) -> CompArrays:
@@ -133,9 +145,34 @@ def fit_scorer(x: np.ndarray, y: np.ndarray, method: str, seed: int) -> Scorer:
     scorer = Scorer(
         method, tuple(mean.tolist()), tuple(scale.tolist()), tuple(np.asarray(weights).tolist()), intercept, positives
     )
-    raw = scorer.raw(x[y == 0])
-    quantiles = np.quantile(raw, np.linspace(0.0, 1.0, QUANTILES)) if len(raw) else np.zeros(0)
-    return replace(scorer, quantiles=tuple(np.maximum.accumulate(quantiles).tolist()))
+    return with_quantiles(scorer, x[y == 0])
+
+
+def with_quantiles(scorer: Scorer, unlabelled: np.ndarray) -> Scorer:
+    """The scorer with the distribution of its raw score over an unlabelled sample (for percentiles)."""
+    raw = scorer.raw(unlabelled)
+    if len(raw) == 0:
+        return scorer
+    quantiles = np.maximum.accumulate(np.quantile(raw, np.linspace(0.0, 1.0, QUANTILES)))
+    q99 = quantiles[round(TAIL_FROM * (QUANTILES - 1))]
+    excess = raw[raw > q99] - q99
+    scale = float(excess.mean()) if len(excess) and excess.mean() > 1e-9 else 1.0
+    return replace(scorer, quantiles=tuple(quantiles.tolist()), tail_scale=scale)
+
+
+def fit_for_arity(context: KnownContext, arity: int, method: str, seed: int) -> Scorer:
+    """Fit ``method`` for one arity; ``learned`` with too few known compositions of the arity borrows the
+    weights learned on the largest smaller arity that has enough (the signals mean the same at every arity)."""
+    x, y = training_data(context, arity, seed)
+    if method == LEARNED and y.sum() < MIN_POSITIVES:
+        donors = [a for a in range(arity - 1, 1, -1) if len(known_allowed(context, a)) >= MIN_POSITIVES]
+        if donors:
+            donor = fit_scorer(*training_data(context, donors[0], seed), LEARNED, seed)
+            # a signal constant over this arity (no known neighbours or analogues of it yet) says nothing here
+            informative = np.ptp(np.maximum(x, SIGNAL_FLOOR), axis=0) > 1e-12
+            weights = tuple(w if ok else 0.0 for w, ok in zip(donor.weights, informative))
+            return with_quantiles(replace(donor, weights=weights, trained_on=donors[0]), x[y == 0])
+    return fit_scorer(x, y, method, seed)
 
 
 def _cache_key(context: KnownContext, arity: int, method: str, seed: int) -> str:
@@ -173,7 +210,7 @@ def scorer_for(context: KnownContext, arity: int, method: str, seed: int = 42, u
             return Scorer(**json.loads(path.read_text()))
         except (OSError, ValueError, TypeError):
             pass  # damaged: refit and overwrite
-    scorer = fit_scorer(*training_data(context, arity, seed), method, seed)
+    scorer = fit_for_arity(context, arity, method, seed)
     if use_cache:
         try:
             with atomic_path(path, make_parents=True) as tmp:
