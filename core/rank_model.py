@@ -207,7 +207,8 @@ def scorer_for(context: KnownContext, arity: int, method: str, seed: int = 42, u
     path = cache_path(context, arity, method, seed)
     if use_cache and path.exists():
         try:
-            return Scorer(**json.loads(path.read_text()))
+            doc = json.loads(path.read_text())
+            return Scorer(**{k: tuple(v) if isinstance(v, list) else v for k, v in doc.items()})
         except (OSError, ValueError, TypeError):
             pass  # damaged: refit and overwrite
     scorer = fit_for_arity(context, arity, method, seed)

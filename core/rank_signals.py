@@ -200,6 +200,8 @@ class KnownContext:
             return out
         vecs = embed_arrays(batch)
         ok = ~np.isnan(vecs).any(axis=1)
+        if not ok.any():
+            return out
         dist, _ = nn.kneighbors(vecs[ok], n_neighbors=NEIGHBOURS + 1)
         # a known row finds itself at distance 0 first: drop one zero for it, the farthest for the rest
         own = self_known[ok]
