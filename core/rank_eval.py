@@ -19,7 +19,7 @@ from chemspace.core.composition import Composition
 from chemspace.core.errors import InputError
 from chemspace.core.known import KnownSet
 from chemspace.core.rank_model import METHODS, known_allowed, scorer_for
-from chemspace.core.rank_pool import AllowedEnumerator, CompArrays, check_rule
+from chemspace.core.rank_pool import AllowedEnumerator, CompArrays, check_rule, comps_to_arrays
 from chemspace.core.rank_signals import KnownContext, system_keys
 from chemspace.core.rule import Rule, check_arity
 
@@ -60,6 +60,7 @@ class Evaluation:
     holdout: float
     seed: int
     hidden: list[Composition]
+    removed: list[Composition]
     candidates: CompArrays
     labels: np.ndarray
     scores: dict[str, np.ndarray]
@@ -73,6 +74,7 @@ class Evaluation:
             "holdout": self.holdout,
             "seed": self.seed,
             "hidden": len(self.hidden),
+            "removed": len(self.removed),
             "candidates": len(self.candidates),
             "learned": self.learned,
             "results": [r.to_json() for r in self.results],
@@ -100,6 +102,20 @@ def choose_hidden(positives: CompArrays, holdout: float, by: str, rng: np.random
     systems = np.unique(keys)
     chosen = rng.choice(systems, size=round(holdout * len(systems)), replace=False)
     return np.isin(keys, chosen)
+
+
+def same_systems(known: KnownSet, hidden: CompArrays) -> list[Composition]:
+    """Every known composition (allowed or not) in the chemical systems of ``hidden``, of the same arity.
+
+    Hiding a whole system must also hide its compositions the filter forbids (Fe3O4 beside FeO and
+    Fe2O3), or the system would still look explored.
+    """
+    comps = list(known.compositions(hidden.arity))
+    if not comps:
+        return []
+    keys = system_keys(comps_to_arrays(comps)[hidden.arity][1].elems)
+    chosen = np.isin(keys, system_keys(hidden.elems))
+    return [c for c, hit in zip(comps, chosen) if hit]
 
 
 def without(known: KnownSet, hidden: list[Composition]) -> KnownSet:
@@ -141,13 +157,14 @@ def evaluate(
         )
     hidden_mask = choose_hidden(positives, holdout, by, rng)
     hidden = positives.take(hidden_mask).compositions()
-    context = KnownContext.build(without(known, hidden), rule)
+    removed = hidden if by == BY_COMPOSITION else same_systems(known, positives.take(hidden_mask))
+    context = KnownContext.build(without(known, removed), rule)
     pool = _pool(rule, arity, rng)
     pool = CompArrays.concat([pool, positives.take(hidden_mask)], arity)
     candidates = _unique_rows(pool.take(~context.is_known(pool)))
-    labels = KnownContext.build(known, rule).is_known(candidates)
+    labels = KnownContext.build(known, rule).is_known(candidates)  # the hidden: the rest is missing
     signals = context.signals(candidates)
-    evaluation = Evaluation(arity, by, holdout, seed, hidden, candidates, labels, {})
+    evaluation = Evaluation(arity, by, holdout, seed, hidden, removed, candidates, labels, {})
     for method in methods:
         scorer = scorer_for(context, arity, method, seed, use_cache)
         evaluation.scores[method] = scorer.raw(signals)
