@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from chemspace.core.atomic import check_directory
 from chemspace.core.errors import InputError
 from chemspace.core.rank import Ranker, Ranking, output_format, rank_arity, rank_system, write_ranking
 from chemspace.core.rank_eval import BY_COMPOSITION, Evaluation, check_evaluation, evaluate
@@ -69,6 +70,9 @@ def rank_command(
     check_method(method)
     if out is not None:
         output_format(out)
+        check_directory(out)
+    if arity is not None:
+        check_arity(arity)
     if do_evaluate:
         _evaluate(arity, known, holdout, by, seed, rule, as_json)
         return
@@ -84,7 +88,6 @@ def rank_command(
         ranking = rank_system(system, ranker, top)
         title = f"{system}: {len(ranking):,} missing compositions"
     else:
-        check_arity(arity)
         pool = tuple(e.strip() for e in elements.replace("-", ",").split(",") if e.strip()) if elements else None
         ranking = _rank_arity_with_progress(arity, ranker, top or DEFAULT_ARITY_TOP, pool)
         title = f"top {len(ranking):,} of {ranking.considered:,} missing {arity_name(arity)} compositions"
