@@ -40,7 +40,7 @@ QUANTILES = 1001
 #: Above this quantile of the unlabelled sample, percentiles come from an exponential tail.
 TAIL_FROM = 0.99
 #: Bump when the cached model's meaning changes.
-CACHE_FORMAT = 4
+CACHE_FORMAT = 5
 #: A floor for -inf signals (a forbidden composition's oxidation likelihood) before standardising.
 SIGNAL_FLOOR = -50.0
 

@@ -28,6 +28,7 @@ SIGNALS: dict[str, str] = {
     "simplicity": "fewer atoms: -log(atoms in the formula unit)",
     "stoichiometry": "log(1 + known compositions of the arity with the same coefficients, e.g. AB2)",
     "analogues": "log(1 + known compositions with the same anion and coefficients in electronegativity order)",
+    "substitutions": "log(1 + known compositions one same-group substitution away, e.g. Al2O3 for Ga2O3)",
     "system": "log(1 + known compositions of exactly these elements)",
     "subsystems": "mean log(1 + known compositions) over the proper subsystems of 2+ elements (0 for binaries)",
     "pairs": "mean over element pairs of log(1 + known compositions holding both elements, any arity)",
@@ -79,6 +80,40 @@ def analogue_keys(batch: CompArrays) -> np.ndarray:
     return key
 
 
+@functools.cache
+def substitutes() -> np.ndarray:
+    """Per element of H..Lr, the elements of its periodic-table group one period up or down or in its own
+    (the lanthanides and actinides count as group 3, as pymatgen has them); -1 pads the rows."""
+    from pymatgen.core import Element
+
+    place = [(Element(s).group, Element(s).row) for s in all_symbols()]
+    mates = [
+        [j for j, (g2, r2) in enumerate(place) if j != i and g2 == g and abs(r2 - r) <= 1]
+        for i, (g, r) in enumerate(place)
+    ]
+    out = np.full((_NZ, max(len(m) for m in mates)), -1, dtype=np.int64)
+    for i, m in enumerate(mates):
+        out[i, : len(m)] = m
+    return out
+
+
+def composition_hashes(elems: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """A 64-bit hash per row naming its composition (rows ascending in element index)."""
+    with np.errstate(over="ignore"):
+        h = system_keys(elems).astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+        for col in range(counts.shape[1]):
+            h = h * np.uint64(0x100000001B3) + counts[:, col].astype(np.uint64)
+    return h
+
+
+def _substituted(batch: CompArrays, position: int, new: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rows with element ``position`` replaced by ``new`` (re-sorted; rows repeating an element are garbage)."""
+    elems = batch.elems.copy()
+    elems[:, position] = new
+    order = np.argsort(elems, axis=1, kind="stable")
+    return np.take_along_axis(elems, order, axis=1), np.take_along_axis(batch.counts, order, axis=1)
+
+
 def _lookup(keys: np.ndarray, table_keys: np.ndarray, table_counts: np.ndarray) -> np.ndarray:
     """Counts of ``keys`` in a sorted key table (0 where absent)."""
     if len(table_keys) == 0:
@@ -128,7 +163,7 @@ class KnownContext:
     element_counts: np.ndarray
     pair_counts: np.ndarray
     _neighbours: dict[int, object] = field(default_factory=dict, repr=False)
-    _vectors: dict[int, np.ndarray] = field(default_factory=dict, repr=False)
+    _hashes: dict[int, np.ndarray] = field(default_factory=dict, repr=False)
 
     @classmethod
     def build(cls, known: KnownSet | None, rule: Rule) -> KnownContext:
@@ -184,6 +219,27 @@ class KnownContext:
             return np.zeros(0, np.int64), np.zeros(0, np.int64)
         return _count_table(analogue_keys(ref))
 
+    def substitution_count(self, batch: CompArrays) -> np.ndarray:
+        """Known compositions of the arity one same-group substitution away from each row."""
+        ref = self.known.get(batch.arity)
+        out = np.zeros(len(batch), dtype=np.int64)
+        if ref is None or len(batch) == 0:
+            return out
+        if batch.arity not in self._hashes:
+            self._hashes[batch.arity] = np.unique(composition_hashes(ref.elems, ref.counts))
+        known_hashes = self._hashes[batch.arity]
+        mates = substitutes()[batch.elems]  # (rows, arity, width)
+        for position in range(batch.arity):
+            for k in range(mates.shape[2]):
+                new = mates[:, position, k]
+                valid = (new >= 0) & ~(batch.elems == new[:, None]).any(axis=1)
+                if not valid.any():
+                    continue
+                elems, counts = _substituted(batch, position, np.where(valid, new, batch.elems[:, position]))
+                hit = np.isin(composition_hashes(elems, counts), known_hashes, assume_unique=False)
+                out += hit & valid
+        return out
+
     def neighbour_distance(self, batch: CompArrays, self_known: np.ndarray) -> np.ndarray:
         """Mean standardised-magpie distance to the nearest known compositions of the arity, self excluded."""
         from sklearn.neighbors import NearestNeighbors
@@ -218,6 +274,7 @@ class KnownContext:
         atoms = batch.counts.sum(axis=1)
         stoich = _lookup(stoichiometry_keys(batch.counts), *self._stoichiometry_table(n)) - own
         analogues = _lookup(analogue_keys(batch), *self._analogue_table(n)) - own
+        substitutions = self.substitution_count(batch)
         system = _lookup(system_keys(batch.elems), self.sys_keys, self.sys_counts) - own
         subsystems = np.zeros(len(batch))
         subsets = [s for r in range(2, n) for s in itertools.combinations(range(n), r)]
@@ -235,6 +292,7 @@ class KnownContext:
             "simplicity": -np.log(atoms),
             "stoichiometry": np.log1p(stoich),
             "analogues": np.log1p(analogues),
+            "substitutions": np.log1p(substitutions),
             "system": np.log1p(system),
             "subsystems": subsystems,
             "pairs": pairs,
