@@ -192,20 +192,19 @@ class KnownContext:
         """Known compositions with ``arity`` elements."""
         return len(self.known.get(arity, ()))
 
+    def known_hashes(self, arity: int) -> np.ndarray:
+        """Sorted composition hashes of the known compositions of ``arity`` elements."""
+        if arity not in self._hashes:
+            ref = self.known.get(arity)
+            hashes = composition_hashes(ref.elems, ref.counts) if ref is not None else np.zeros(0, np.uint64)
+            self._hashes[arity] = np.unique(hashes)
+        return self._hashes[arity]
+
     def is_known(self, batch: CompArrays) -> np.ndarray:
-        """Whether each row is in the known set."""
-        ref = self.known.get(batch.arity)
-        out = np.zeros(len(batch), dtype=np.bool_)
-        if ref is None or len(batch) == 0:
-            return out
-        ref_keys = system_keys(ref.elems)
-        keys = system_keys(batch.elems)
-        maybe = np.flatnonzero(np.isin(keys, ref_keys))
-        if len(maybe):
-            hits = {(k, tuple(c)) for k, c in zip(ref_keys.tolist(), ref.counts.tolist())}
-            for i in maybe:
-                out[i] = (int(keys[i]), tuple(batch.counts[i].tolist())) in hits
-        return out
+        """Whether each row is in the known set (by 64-bit composition hash: a false match has odds ~1e-8)."""
+        if len(batch) == 0:
+            return np.zeros(0, dtype=np.bool_)
+        return np.isin(composition_hashes(batch.elems, batch.counts), self.known_hashes(batch.arity))
 
     def _stoichiometry_table(self, arity: int) -> tuple[np.ndarray, np.ndarray]:
         ref = self.known.get(arity)
@@ -225,9 +224,7 @@ class KnownContext:
         out = np.zeros(len(batch), dtype=np.int64)
         if ref is None or len(batch) == 0:
             return out
-        if batch.arity not in self._hashes:
-            self._hashes[batch.arity] = np.unique(composition_hashes(ref.elems, ref.counts))
-        known_hashes = self._hashes[batch.arity]
+        known_hashes = self.known_hashes(batch.arity)
         mates = substitutes()[batch.elems]  # (rows, arity, width)
         for position in range(batch.arity):
             for k in range(mates.shape[2]):
