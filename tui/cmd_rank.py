@@ -17,6 +17,7 @@ from chemspace.core.errors import InputError
 from chemspace.core.rank import Ranker, Ranking, output_format, rank_arity, rank_system, write_ranking
 from chemspace.core.rank_eval import BY_COMPOSITION, Evaluation, check_evaluation, evaluate
 from chemspace.core.rank_model import LEARNED, METHODS, check_method
+from chemspace.core.rank_signals import NO_VECTOR_DISTANCE
 from chemspace.core.rule import Rule, arity_name, check_arity
 from chemspace.tui.options import (
     KnownOpt,
@@ -143,7 +144,7 @@ def _ranking_table(ranking: Ranking, title: str) -> Table:
             f"{math.exp(row['oxidation_icsd']):.3f}",
             f"{math.exp(-row['simplicity']):.0f}",
             f"{math.expm1(row['system']):.0f}",
-            f"{-row['neighbour']:.2f}",
+            "—" if -row["neighbour"] >= NO_VECTOR_DISTANCE else f"{-row['neighbour']:.2f}",
         )
     return table
 
