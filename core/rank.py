@@ -24,7 +24,7 @@ from chemspace.core.errors import CancelledError, InputError
 from chemspace.core.known import KnownSet
 from chemspace.core.rank_model import LEARNED, Scorer, check_method, scorer_for
 from chemspace.core.rank_pool import AllowedEnumerator, CompArrays, check_rule, comps_to_arrays
-from chemspace.core.rank_signals import SIGNAL_NAMES, KnownContext
+from chemspace.core.rank_signals import NEIGHBOUR_COLUMN, SIGNAL_NAMES, KnownContext
 from chemspace.core.rule import Rule, check_arity
 
 #: Output formats of a written ranking, by suffix.
@@ -55,7 +55,27 @@ class Ranker:
 
     def score(self, batch: CompArrays) -> Scored:
         """Scores and signals of a batch of one arity; a forbidden row scores -inf."""
-        signals = self.context.signals(batch)
+        return self._finish(batch, self.context.signals(batch))
+
+    def score_above(self, batch: CompArrays, floor: float) -> Scored:
+        """The rows of ``batch`` whose raw score can exceed ``floor``, scored; the rest are dropped unscored.
+
+        Every signal but the neighbour distance is cheap: a row's raw score is bounded by giving it
+        the best neighbour value (distance 0), and only rows whose bound beats ``floor`` pay for the
+        nearest-neighbour search. Exact for a top-K: a dropped row could not have entered it.
+        """
+        signals = self.context.signals(batch, with_neighbour=False)
+        scorer = self.scorer(batch.arity) if len(batch) else None
+        if scorer is not None and scorer.weights[NEIGHBOUR_COLUMN] > 0 and np.isfinite(floor):
+            best_case = signals.copy()
+            best_case[:, NEIGHBOUR_COLUMN] = 0.0
+            keep = scorer.raw(best_case) > floor
+            batch, signals = batch.take(keep), signals[keep]
+        self.context.fill_neighbour(batch, signals)
+        return self._finish(batch, signals)
+
+    def _finish(self, batch: CompArrays, signals: np.ndarray) -> Scored:
+        """Scores from complete signals."""
         scorer = self.scorer(batch.arity) if len(batch) else None
         raw = scorer.raw(signals) if scorer else np.zeros(0)
         score = scorer.percentile(raw) if scorer else np.zeros(0)
@@ -206,8 +226,10 @@ def rank_arity(
     for n_subsets, batch in enum.batches(subsets_per_batch):
         if cancel is not None and cancel.is_set():
             raise CancelledError("ranking cancelled")
-        scored = ranker.score(missing_only(ranker, batch))
-        considered += len(scored.score)
+        missing = missing_only(ranker, batch)
+        considered += len(missing)
+        full = top is not None and best is not None and len(best.raw) >= top
+        scored = ranker.score_above(missing, float(best.raw.min()) if full else -np.inf)
         if top is None:
             kept.append(scored)
         elif len(scored.score):

@@ -36,6 +36,7 @@ SIGNALS: dict[str, str] = {
     "neighbour": "minus the mean magpie distance to the 5 nearest known compositions of the arity",
 }
 SIGNAL_NAMES: tuple[str, ...] = tuple(SIGNALS)
+NEIGHBOUR_COLUMN = SIGNAL_NAMES.index("neighbour")
 
 #: Neighbours averaged by the ``neighbour`` signal, the embedding it uses, and the distance given to a
 #: composition with an element the embedding lacks (magpie has none for Cf..Lr), in standard units.
@@ -237,6 +238,10 @@ class KnownContext:
                 out += hit & valid
         return out
 
+    def fill_neighbour(self, batch: CompArrays, signals: np.ndarray) -> None:
+        """Compute the neighbour column of ``signals`` (rows of ``batch``) in place."""
+        signals[:, NEIGHBOUR_COLUMN] = -self.neighbour_distance(batch, self.is_known(batch))
+
     def neighbour_distance(self, batch: CompArrays, self_known: np.ndarray) -> np.ndarray:
         """Mean standardised-magpie distance to the nearest known compositions of the arity, self excluded."""
         from sklearn.neighbors import NearestNeighbors
@@ -262,8 +267,12 @@ class KnownContext:
         out[ok] = keep.mean(axis=1)
         return out
 
-    def signals(self, batch: CompArrays) -> np.ndarray:
-        """(rows, len(SIGNAL_NAMES)) signal values, each computed without the row itself in the set."""
+    def signals(self, batch: CompArrays, with_neighbour: bool = True) -> np.ndarray:
+        """(rows, len(SIGNAL_NAMES)) signal values, each computed without the row itself in the set.
+
+        ``with_neighbour=False`` leaves the neighbour column NaN (the one costly signal: see
+        :meth:`fill_neighbour`), so a top-K ranking can bound a row's score before paying for it.
+        """
         n = batch.arity
         own = self.is_known(batch).astype(np.int64)
         table = element_table(self.rule.oxidation_states)
@@ -282,7 +291,7 @@ class KnownContext:
         for a, b in itertools.combinations(range(n), 2):
             pairs += np.log1p(self.pair_counts[batch.elems[:, a], batch.elems[:, b]] - own) / (n * (n - 1) / 2)
         elements = np.log1p(self.element_counts[batch.elems] - own[:, None]).mean(axis=1)
-        neighbour = -self.neighbour_distance(batch, own.astype(bool))
+        neighbour = -self.neighbour_distance(batch, own.astype(bool)) if with_neighbour else np.full(len(batch), np.nan)
         columns = {
             "oxidation_icsd": ox_icsd,
             "oxidation_pair": ox_pair,

@@ -129,10 +129,16 @@ def test_rank_system_lists_missing_only_best_first(mp_half) -> None:
     assert set(SIGNAL_NAMES) <= set(rows[0])
 
 
-def test_streamed_top_k_equals_full_ranking(mp_half) -> None:
+def test_streamed_top_k_equals_full_ranking(mp_half, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keeping the best K between batches, and skipping the neighbour search for rows whose best case
+    cannot enter them, gives exactly the head of the full ranking."""
     ranker = Ranker(mp_half)
     full = rank_arity(2, ranker, top=None)
+    searched = []
+    fill = ranker.context.fill_neighbour
+    monkeypatch.setattr(ranker.context, "fill_neighbour", lambda b, s: (searched.append(len(b)), fill(b, s)))
     streamed = rank_arity(2, ranker, top=150, subsets_per_batch=97)
+    assert sum(searched) < streamed.considered / 2  # the bound does prune
     known_allowed_binaries = len(known_allowed(KnownContext.build(mp_half, Rule()), 2))
     assert full.considered == streamed.considered == 13_464 - known_allowed_binaries
     assert streamed.compositions == full.compositions[:150]
