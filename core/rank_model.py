@@ -89,8 +89,13 @@ class Scorer:
 
     def describe(self) -> str:
         """One line: the method and, for the learned mix, its weights."""
+        if self.method == SUM:
+            few = self.positives < MIN_POSITIVES
+            return "sum of the standardised signals" + (
+                f" ({self.positives} known compositions: too few to learn from)" if few else ""
+            )
         if self.method != LEARNED:
-            return self.method
+            return f"{self.method} alone"
         parts = ", ".join(f"{n} {w:+.2f}" for n, w in zip(SIGNAL_NAMES, self.weights))
         where = f" {arity_name(self.trained_on)}" if self.trained_on else ""
         return f"learned on {self.positives} known{where} compositions: {parts}"
