@@ -101,11 +101,9 @@ class Scored(NamedTuple):
 
     @staticmethod
     def concat(parts: Sequence[Scored]) -> Scored:
-        """Rows of several scored batches (any arities: the batch is then the first part's, unused)."""
+        """Rows of several scored batches of one arity, in order."""
         return Scored(
-            parts[0].batch
-            if len({p.batch.arity for p in parts}) > 1
-            else CompArrays.concat([p.batch for p in parts], parts[0].batch.arity),
+            CompArrays.concat([p.batch for p in parts], parts[0].batch.arity),
             np.concatenate([p.score for p in parts]),
             np.concatenate([p.raw for p in parts]),
             np.concatenate([p.signals for p in parts]),
@@ -123,7 +121,8 @@ def score_compositions(
 
     For the app: sort a system table by it, colour a projection by it. A forbidden composition
     scores -inf; a known one is scored as if it were deleted from ``known`` (leave-one-out), so its
-    score says how expected it was. Scores compare within one arity (each has its own fitted scorer).
+    score says how expected it was. The score is a percentile among the missing compositions of the
+    arity (see :meth:`Scorer.percentile`), so binaries and ternaries sort on one scale.
     """
     ranker = Ranker(known, rule or Rule(), method, seed)
     out = np.full(len(comps), -np.inf)
@@ -150,16 +149,18 @@ class Ranking:
         parts = [p for p in parts if len(p.batch)]
         if not parts:
             return cls([], np.zeros(0), np.zeros(0), np.zeros((0, len(SIGNAL_NAMES))))
-        comps = [c for p in parts for c in p.batch.compositions()] if top is None else None
-        merged = Scored.concat(parts)
-        order = merged.best_first()[:top]
-        if comps is None:
-            offsets = np.cumsum([0] + [len(p.batch) for p in parts])
-            part_of = np.searchsorted(offsets, order, side="right") - 1
-            comps = [parts[j].batch.take(np.array([i - offsets[j]])).compositions()[0] for i, j in zip(order, part_of)]
-        else:
-            comps = [comps[i] for i in order]
-        return cls(comps, merged.score[order], merged.raw[order], merged.signals[order], considered=len(merged.score))
+        score = np.concatenate([p.score for p in parts])
+        raw = np.concatenate([p.raw for p in parts])
+        signals = np.concatenate([p.signals for p in parts])
+        order = np.lexsort((np.arange(len(score)), -raw, -score))[:top]  # as Scored.best_first
+        offsets = np.cumsum([0] + [len(p.batch) for p in parts])
+        part_of = np.searchsorted(offsets, order, side="right") - 1
+        comps: list[Composition] = [None] * len(order)  # type: ignore[list-item]
+        for j, part in enumerate(parts):
+            where = np.flatnonzero(part_of == j)
+            for slot, comp in zip(where, part.batch.take(order[where] - offsets[j]).compositions()):
+                comps[slot] = comp
+        return cls(comps, score[order], raw[order], signals[order], considered=len(score))
 
     def __len__(self) -> int:
         return len(self.scores)
