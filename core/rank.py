@@ -219,6 +219,8 @@ def rank_arity(
     if top is not None and top < 1:
         raise InputError(f"--top {top} must be at least 1")
     symbols = tuple(parse_system("-".join(pool))) if pool else None
+    if symbols is not None and len(symbols) < arity:
+        raise InputError(f"--elements {','.join(symbols)} has {len(symbols)} elements; arity {arity} needs {arity}")
     enum = AllowedEnumerator(ranker.rule, arity, symbols)
     ranker.scorer(arity)  # fit (or load) before streaming, so progress measures the ranking
     best: Scored | None = None

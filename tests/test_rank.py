@@ -172,3 +172,34 @@ def test_learned_scorer_is_cached(mp_half, monkeypatch: pytest.MonkeyPatch) -> N
 
 def test_enumerator_counts_binaries() -> None:
     assert len(AllowedEnumerator(Rule(), 2).all()) == 13_464
+
+
+def test_rank_arity_cancels_between_batches(mp_half) -> None:
+    import threading
+
+    from chemspace.core.errors import CancelledError
+
+    cancel = threading.Event()
+    ranker = Ranker(mp_half)
+    seen = []
+
+    def progress(done: int, total: int) -> None:
+        seen.append(done)
+        cancel.set()
+
+    with pytest.raises(CancelledError):
+        rank_arity(
+            3,
+            ranker,
+            top=10,
+            pool=("Li", "Na", "K", "O", "S", "Cl"),
+            on_progress=progress,
+            cancel=cancel,
+            subsets_per_batch=5,
+        )
+    assert seen == [5]
+
+
+def test_system_ranking_agrees_with_score_compositions(mp_half) -> None:
+    ranking = rank_system("Li-Sn-S", Ranker(mp_half))
+    np.testing.assert_allclose(score_compositions(ranking.compositions, mp_half), ranking.scores, rtol=1e-12)

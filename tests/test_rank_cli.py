@@ -84,6 +84,8 @@ def test_rank_evaluate_json(known_file: str) -> None:
         (["rank", "--evaluate", "--arity", "2", "--holdout", "1.5"], "--holdout 1.5"),
         (["rank", "--evaluate", "--arity", "2", "--by", "element"], "--by 'element'"),
         (["rank", "--evaluate"], "--evaluate needs --arity"),
+        (["rank", "--arity", "3", "--elements", "Li,O"], "arity 3 needs 3"),
+        (["rank", "--arity", "2", "--elements", "Li,Oo"], "unknown element symbol 'Oo'"),
         (["rank", "--system", "Li-O", "--known", "no-such-set"], "no-such-set"),
         (["rank", "--system", "Li-O", "--no-pauling"], None),
     ],
