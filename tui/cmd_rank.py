@@ -86,7 +86,8 @@ def rank_command(
     known_set = load_known(known)
     ranker = Ranker(known_set, rule, method, seed)
     if system is not None:
-        ranking = rank_system(system, ranker, top)
+        with err_console.status(f"ranking {system} (the first run fits and caches the scorers)"):
+            ranking = rank_system(system, ranker, top)
         title = f"{system}: {len(ranking):,} missing compositions"
     else:
         pool = tuple(e.strip() for e in elements.replace("-", ",").split(",") if e.strip()) if elements else None
@@ -158,7 +159,8 @@ def _evaluate(
     known_set = load_known(known)
     if known_set is None:
         raise InputError("--evaluate needs a known-materials set (--known)")
-    result = evaluate(known_set, arity, holdout, seed, by, rule)
+    with err_console.status(f"hiding {holdout:g} of the known {arity_name(arity)} compositions by {by}, ranking"):
+        result = evaluate(known_set, arity, holdout, seed, by, rule)
     if as_json:
         typer.echo(json.dumps({"known": known_set.name, **result.to_json()}))
         return
