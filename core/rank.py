@@ -21,14 +21,12 @@ from chemspace.core.atomic import atomic_path
 from chemspace.core.composition import Composition
 from chemspace.core.elements import parse_system
 from chemspace.core.errors import CancelledError, InputError
+from chemspace.core.export import output_format
 from chemspace.core.known import KnownSet
 from chemspace.core.rank_model import LEARNED, Scorer, check_method, scorer_for
 from chemspace.core.rank_pool import AllowedEnumerator, CompArrays, check_rule, comps_to_arrays
 from chemspace.core.rank_signals import NEIGHBOUR_COLUMN, SIGNAL_NAMES, KnownContext
 from chemspace.core.rule import Rule, check_arity
-
-#: Output formats of a written ranking, by suffix.
-FORMATS = {".csv": "csv", ".parquet": "parquet"}
 
 
 @dataclass
@@ -246,16 +244,8 @@ def rank_arity(
     return ranking
 
 
-def output_format(path: Path) -> str:
-    """'csv' or 'parquet' from the suffix, else InputError."""
-    fmt = FORMATS.get(path.suffix.lower())
-    if fmt is None:
-        raise InputError(f"output file {str(path)!r} must end in .csv or .parquet")
-    return fmt
-
-
 def write_ranking(ranking: Ranking, path: Path) -> None:
-    """Write ``formula, score, rank, arity`` and the signals to CSV or Parquet, atomically."""
+    """Write ``formula, score, rank, arity, raw`` and the signals to CSV or Parquet (by suffix), atomically."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
     import pyarrow.parquet as pq

@@ -17,7 +17,7 @@ import numpy as np
 
 from chemspace.core import kernels
 from chemspace.core.composition import Composition
-from chemspace.core.elements import ElementTable, all_symbols, atomic_numbers, element_table
+from chemspace.core.elements import all_symbols, atomic_numbers, element_table
 from chemspace.core.engine import ArityPlan, charge_tables, subset_flags
 from chemspace.core.errors import InputError
 from chemspace.core.rule import Rule, check_arity
@@ -143,11 +143,6 @@ def system_allowed(rule: Rule, elements: Sequence[str]) -> list[CompArrays]:
     for arity in range(2, len(elements) + 1):
         out.append(AllowedEnumerator(rule, arity, tuple(elements)).all())
     return out
-
-
-def full_table(rule: Rule) -> ElementTable:
-    """The H..Lr table of the rule's oxidation-state set (indices the arrays use)."""
-    return element_table(rule.oxidation_states)
 
 
 def sample_allowed(enum: AllowedEnumerator, target: int, rng: np.random.Generator) -> CompArrays:

@@ -14,7 +14,8 @@ from rich.table import Table
 
 from chemspace.core.atomic import check_directory
 from chemspace.core.errors import InputError
-from chemspace.core.rank import Ranker, Ranking, output_format, rank_arity, rank_system, write_ranking
+from chemspace.core.export import output_format
+from chemspace.core.rank import Ranker, Ranking, rank_arity, rank_system, write_ranking
 from chemspace.core.rank_eval import BY_COMPOSITION, Evaluation, check_evaluation, evaluate
 from chemspace.core.rank_model import LEARNED, METHODS, check_method
 from chemspace.core.rank_signals import NO_VECTOR_DISTANCE
