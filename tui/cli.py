@@ -8,6 +8,7 @@ from chemspace.tui.cmd_census import census_command
 from chemspace.tui.cmd_export import export_command
 from chemspace.tui.cmd_known import known_app
 from chemspace.tui.cmd_project import project_command
+from chemspace.tui.cmd_rank import rank_command
 from chemspace.tui.cmd_system import system_command
 from chemspace.tui.options import (
     AlloysOpt,
@@ -36,6 +37,7 @@ app.command("census")(census_command)
 app.command("system")(system_command)
 app.command("export")(export_command)
 app.command("project")(project_command)
+app.command("rank")(rank_command)
 app.add_typer(known_app, name="known")
 
 

@@ -1,0 +1,205 @@
+"""The ranking: its pool is smact's allowed set, its signals smact's statistics and leave-one-out, its top K exact."""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from chemspace.core.composition import Composition, parse_formula
+from chemspace.core.known import KnownEntry, build_set, import_file
+from chemspace.core.rank import Ranker, rank_arity, rank_system, score_compositions
+from chemspace.core.rank_eval import without
+from chemspace.core.rank_model import cache_path, known_allowed, scorer_for
+from chemspace.core.rank_pool import AllowedEnumerator, comps_to_arrays, system_allowed
+from chemspace.core.rank_signals import SIGNAL_NAMES, KnownContext
+from chemspace.core.rule import Rule
+
+from smact_reference import smact_allowed
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def dev_data() -> Path:
+    """mp-binaries-half.txt in ``shared/data`` beside the checkout (or beside the worktrees' parent)."""
+    for base in (ROOT.parent, ROOT.parent.parent):
+        path = base / "shared" / "data" / "mp-binaries-half.txt"
+        if path.exists():
+            return path
+    pytest.skip("development data shared/data/mp-binaries-half.txt is not beside this checkout")
+
+
+@pytest.fixture(scope="module")
+def mp_half():
+    return import_file(dev_data())
+
+
+def _smact_species(symbols: tuple[str, ...], counts: tuple[int, ...]) -> list[tuple[int, ...]]:
+    """Every oxidation-state tuple smact_filter accepts for exactly this composition."""
+    from smact import Element
+    from smact.screening import smact_filter
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        found = smact_filter([Element(s) for s in symbols], threshold=8, species_unique=True)
+    target = Composition.from_counts(dict(zip(symbols, counts)))
+    return [ox for syms, ox, ratio in found if Composition.from_counts(dict(zip(syms, ratio))) == target]
+
+
+def test_pool_is_smact_allowed_set() -> None:
+    parts = system_allowed(Rule(), ("Li", "Zn", "Sn", "O"))
+    ours = {c for part in parts for c in part.compositions()}
+    expected = set()
+    for subset in (
+        *[(a, b) for i, a in enumerate(["Li", "Zn", "Sn", "O"]) for b in ["Li", "Zn", "Sn", "O"][i + 1 :]],
+        ("Li", "Zn", "Sn"),
+        ("Li", "Zn", "O"),
+        ("Li", "Sn", "O"),
+        ("Zn", "Sn", "O"),
+        ("Li", "Zn", "Sn", "O"),
+    ):
+        expected |= smact_allowed(subset)
+    assert ours == expected and len(ours) == 728
+
+
+def test_oxidation_signals_follow_smact_tables() -> None:
+    """Best pair probability = max over smact's allowed assignments of OxidationStateProbabilityFinder's mean;
+    best ICSD likelihood = max of the atom-weighted mean log frequency from smact's ICSD-24 counts."""
+    from smact import Species, data_directory
+    from smact.oxidation_states import OxidationStateProbabilityFinder
+
+    finder = OxidationStateProbabilityFinder()
+    counts_doc = json.loads((Path(data_directory) / "oxidation_states_icsd24_counts.json").read_text())
+    freq: dict[tuple[str, int], int] = {(r["element"], r["oxidation_state"]): r["results_count"] for r in counts_doc}
+    totals: dict[str, int] = {}
+    for (el, _), n in freq.items():
+        totals[el] = totals.get(el, 0) + n
+    comps = [parse_formula(f) for f in ("Fe2O3", "FeO", "SnO2", "Li2ZnSnO4", "CuCl", "Mn3O4", "TiS2", "NaCl", "Sb2S3")]
+    ctx = KnownContext.build(None, Rule())
+    for positions, batch in comps_to_arrays(comps).values():
+        sig = ctx.signals(batch)
+        for row, pos in enumerate(positions):
+            comp = comps[pos]
+            best_pair, best_icsd = -math.inf, -math.inf
+            for ox in _smact_species(comp.symbols, comp.counts):
+                species = [Species(s, q) for s, q in zip(comp.symbols, ox)]
+                anion = max(species, key=lambda sp: sp.pauling_eneg)
+                probs = []
+                for sp in species:
+                    if sp.oxidation > 0:
+                        try:
+                            probs.append(finder.pair_probability(anion, sp))
+                        except (KeyError, ValueError):
+                            probs.append(0.0)
+                best_pair = max(best_pair, sum(probs) / len(probs) if probs else 0.0)
+                logs = [
+                    n * math.log(max(freq.get((s, q), 0) / totals[s], 1e-4))
+                    for s, q, n in zip(comp.symbols, ox, comp.counts)
+                ]
+                best_icsd = max(best_icsd, sum(logs) / sum(comp.counts))
+            assert sig[row, SIGNAL_NAMES.index("oxidation_pair")] == pytest.approx(best_pair), comp.formula
+            assert sig[row, SIGNAL_NAMES.index("oxidation_icsd")] == pytest.approx(best_icsd), comp.formula
+
+
+def test_signals_of_a_known_composition_are_leave_one_out(mp_half) -> None:
+    """A known composition's signals equal those computed with it deleted from the set."""
+    ctx = KnownContext.build(mp_half, Rule())
+    rng = random.Random(7)
+    allowed_known = [c for c in mp_half.entries if c.arity == 2 and c.max_count <= 8]
+    for comp in rng.sample(allowed_known, 12):
+        _, batch = comps_to_arrays([comp])[2]
+        alone = KnownContext.build(without(mp_half, [comp]), Rule())
+        np.testing.assert_allclose(ctx.signals(batch), alone.signals(batch), rtol=1e-9, atol=1e-12)
+
+
+def test_rank_system_lists_missing_only_best_first(mp_half) -> None:
+    ranker = Ranker(mp_half)
+    ranking = rank_system("Zn-Sn-O", ranker)
+    allowed = {c for part in system_allowed(Rule(), ("Zn", "Sn", "O")) for c in part.compositions()}
+    assert set(ranking.compositions) == {c for c in allowed if c not in mp_half}
+    assert all(c not in mp_half for c in ranking.compositions)
+    assert np.all(np.diff(ranking.scores) <= 0)
+    rows = ranking.rows()
+    assert [r["rank"] for r in rows] == list(range(1, len(rows) + 1))
+    assert set(SIGNAL_NAMES) <= set(rows[0])
+
+
+def test_streamed_top_k_equals_full_ranking(mp_half, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keeping the best K between batches, and skipping the neighbour search for rows whose best case
+    cannot enter them, gives exactly the head of the full ranking."""
+    ranker = Ranker(mp_half)
+    full = rank_arity(2, ranker, top=None)
+    searched = []
+    fill = ranker.context.fill_neighbour
+    monkeypatch.setattr(ranker.context, "fill_neighbour", lambda b, s: (searched.append(len(b)), fill(b, s)))
+    streamed = rank_arity(2, ranker, top=150, subsets_per_batch=97)
+    assert sum(searched) < streamed.considered / 2  # the bound does prune
+    known_allowed_binaries = len(known_allowed(KnownContext.build(mp_half, Rule()), 2))
+    assert full.considered == streamed.considered == 13_464 - known_allowed_binaries
+    assert streamed.compositions == full.compositions[:150]
+    np.testing.assert_array_equal(streamed.scores, full.scores[:150])
+
+
+def test_score_compositions_for_the_app(mp_half) -> None:
+    comps = [parse_formula(f) for f in ("SnO2", "LiZn", "Li2ZnSnO4", "ZnO")]
+    scores = score_compositions(comps, mp_half)
+    assert scores[1] == -np.inf  # LiZn: forbidden by the filter
+    assert np.all(np.isfinite(scores[[0, 2, 3]])) and np.all((scores[[0, 2, 3]] > 0) & (scores[[0, 2, 3]] < 1))
+    # input order is kept: scoring reversed gives the reversed scores
+    np.testing.assert_array_equal(score_compositions(comps[::-1], mp_half), scores[::-1])
+
+
+def test_learned_scorer_is_cached(mp_half, monkeypatch: pytest.MonkeyPatch) -> None:
+    ctx = KnownContext.build(mp_half, Rule())
+    first = scorer_for(ctx, 2, "learned", seed=42)
+    assert cache_path(ctx, 2, "learned", 42).exists()
+    from chemspace.core import rank_model
+
+    def refit(*args, **kwargs):
+        raise AssertionError("refitted despite a cached scorer")
+
+    monkeypatch.setattr(rank_model, "fit_for_arity", refit)
+    assert scorer_for(ctx, 2, "learned", seed=42) == first
+    assert cache_path(ctx, 2, "learned", 43) != cache_path(ctx, 2, "learned", 42)
+    smaller = build_set("small", "test", [KnownEntry(None, f) for f in ("ZnO", "SnO2")])
+    assert cache_path(KnownContext.build(smaller, Rule()), 2, "learned", 42) != cache_path(ctx, 2, "learned", 42)
+
+
+def test_enumerator_counts_binaries() -> None:
+    assert len(AllowedEnumerator(Rule(), 2).all()) == 13_464
+
+
+def test_rank_arity_cancels_between_batches(mp_half) -> None:
+    import threading
+
+    from chemspace.core.errors import CancelledError
+
+    cancel = threading.Event()
+    ranker = Ranker(mp_half)
+    seen = []
+
+    def progress(done: int, total: int) -> None:
+        seen.append(done)
+        cancel.set()
+
+    with pytest.raises(CancelledError):
+        rank_arity(
+            3,
+            ranker,
+            top=10,
+            pool=("Li", "Na", "K", "O", "S", "Cl"),
+            on_progress=progress,
+            cancel=cancel,
+            subsets_per_batch=5,
+        )
+    assert seen == [5]
+
+
+def test_system_ranking_agrees_with_score_compositions(mp_half) -> None:
+    ranking = rank_system("Li-Sn-S", Ranker(mp_half))
+    np.testing.assert_allclose(score_compositions(ranking.compositions, mp_half), ranking.scores, rtol=1e-12)

@@ -1,0 +1,101 @@
+"""`chemspace-tui rank` as a user runs it: JSON and file outputs, the evaluation report, one-line errors."""
+
+from __future__ import annotations
+
+import csv
+import itertools
+import json
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+from test_rank import dev_data
+from typer.testing import CliRunner
+
+from chemspace.core.composition import parse_formula
+from chemspace.core.known import import_file
+from chemspace.core.rank_signals import SIGNAL_NAMES
+from chemspace.tui.cli import app
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def known_file() -> str:
+    return str(dev_data())
+
+
+def test_rank_system_json(known_file: str) -> None:
+    result = runner.invoke(app, ["rank", "--system", "Sn-O-S", "--known", known_file, "--json"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    rows = doc["rows"]
+    known = import_file(Path(known_file))
+    assert rows and all(parse_formula(r["formula"]) not in known for r in rows)
+    assert [r["rank"] for r in rows] == list(range(1, len(rows) + 1))
+    assert all(a["score"] >= b["score"] for a, b in itertools.pairwise(rows))
+    assert set(SIGNAL_NAMES) <= set(rows[0]) and doc["considered"] == len(rows)
+
+
+def test_rank_system_top_and_csv(known_file: str, tmp_path: Path) -> None:
+    out = tmp_path / "ranked.csv"
+    result = runner.invoke(
+        app, ["rank", "--system", "Li-Zn-Sn-O", "--known", known_file, "--top", "25", "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    with out.open() as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == 25
+    assert list(rows[0])[:3] == ["formula", "score", "rank"] and set(SIGNAL_NAMES) <= set(rows[0])
+    assert not list(tmp_path.glob(".*part"))
+
+
+def test_rank_arity_parquet_with_elements(known_file: str, tmp_path: Path) -> None:
+    out = tmp_path / "ternary.parquet"
+    args = ["rank", "--arity", "3", "--elements", "Li,Na,K,O,S,Cl", "--known", known_file, "--top", "40"]
+    result = runner.invoke(app, [*args, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    table = pq.read_table(out).to_pylist()
+    assert len(table) == 40 and all(r["arity"] == 3 for r in table)
+    assert all(set(parse_formula(r["formula"]).symbols) <= {"Li", "Na", "K", "O", "S", "Cl"} for r in table)
+
+
+def test_rank_evaluate_json(known_file: str) -> None:
+    args = ["rank", "--evaluate", "--arity", "2", "--known", known_file, "--holdout", "0.1", "--seed", "3", "--json"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    methods = {r["method"] for r in doc["results"]}
+    assert {"learned", "sum", "random", *SIGNAL_NAMES} <= methods
+    assert doc["hidden"] > 0 and doc["by"] == "composition"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["rank"], "exactly one of --system"),
+        (["rank", "--system", "Li-O", "--arity", "2"], "exactly one of --system"),
+        (["rank", "--system", "Li-Qq"], "unknown element symbol 'Qq'"),
+        (["rank", "--system", "Li-O", "--top", "0"], "--top 0"),
+        (["rank", "--arity", "9"], "arity 9"),
+        (["rank", "--system", "Li-O", "--method", "magic"], "unknown ranking method 'magic'"),
+        (["rank", "--system", "Li-O", "--out", "x.txt"], "must end in .csv or .parquet"),
+        (["rank", "--system", "Li-O", "--out", "/no/such/dir/x.csv"], "does not exist"),
+        (["rank", "--evaluate", "--arity", "2", "--holdout", "1.5"], "--holdout 1.5"),
+        (["rank", "--evaluate", "--arity", "2", "--by", "element"], "--by 'element'"),
+        (["rank", "--evaluate"], "--evaluate needs --arity"),
+        (["rank", "--arity", "3", "--elements", "Li,O"], "arity 3 needs 3"),
+        (["rank", "--arity", "2", "--elements", "Li,Oo"], "unknown element symbol 'Oo'"),
+        (["rank", "--system", "Li-O", "--known", "no-such-set"], "no-such-set"),
+        (["rank", "--system", "Li-O", "--no-pauling"], None),
+    ],
+)
+def test_rank_bad_input_one_line(args: list[str], message: str | None) -> None:
+    result = runner.invoke(app, [*args, "--known", "none"] if "--known" not in args else args)
+    if message is None:  # not an option of rank: typer's usage error
+        assert result.exit_code == 2
+        return
+    assert result.exit_code == 1, result.output
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error:") and message in lines[0], result.stderr
+    assert "Traceback" not in result.output
