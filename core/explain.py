@@ -161,7 +161,7 @@ def _explain_arity(comps: list[Composition], rule: Rule) -> list[Explanation]:
     out = []
     for r, p in enumerate(pairs):
         symbols = [s for s, _ in p]
-        order = _formula_positions(comps[r])
+        order = [comps[r].symbols.index(s) for s in symbols]
         singles = tuple({s: q[j] for s, j in zip(symbols, order)} for q in found_rows[offsets[r] : offsets[r + 1]])
         if not usable[r]:
             e = Explanation(comps[r], False, Reason.NO_OXIDATION_STATES, ())
@@ -208,11 +208,6 @@ def _explain_mixed(
 def _mixed_assignment(symbols: Sequence[str], choice: Sequence[tuple[int, ...]]) -> Assignment:
     """Per site: an int when all atoms agree, else the sorted per-atom charges."""
     return {s: (q[0] if len(set(q)) == 1 else list(q)) for s, q in zip(symbols, choice)}
-
-
-def _formula_positions(comp: Composition) -> list[int]:
-    """Positions (in the composition's atomic-number order) of its elements in formula order."""
-    return [comp.symbols.index(s) for s, _ in comp.formula_pairs]
 
 
 def _witness(symbols: Sequence[str], choice: Sequence[tuple[int, ...]], table: ElementTable) -> Witness:
