@@ -20,7 +20,8 @@ from chemspace.core.elements import atomic_numbers
 from chemspace.core.errors import InputError
 from chemspace.core.explain import Explanation, explain_many
 from chemspace.core.known import KnownEntry, KnownSet
-from chemspace.core.rule import MAX_ARITY, PAPER_RULE, Category, Rule, category
+from chemspace.core.mixed_valence import MAX_MIXED_ATOMS
+from chemspace.core.rule import MAX_ARITY, PAPER_RULE, Category, Rule, category, mixed_valence_elements
 
 #: A plain formula: element symbols with optional positive integer counts, nothing else.
 _PLAIN = re.compile(r"(?:[A-Z][a-z]?(?:[1-9][0-9]{0,5})?)+")
@@ -117,6 +118,8 @@ def check_formulas(
             except InputError as exc:
                 hit = BadFormula(text, str(exc))
             cache[text] = hit
+        if isinstance(hit, Composition) and rule.mixed_valence:
+            hit = _mixed_limit(text, hit)
         parsed.append(BadFormula(text, hit.message, line) if isinstance(hit, BadFormula) else hit)
     good = [p for p in parsed if isinstance(p, Composition)]
     explained = iter(explain_many(good, rule))
@@ -136,6 +139,16 @@ def check_formulas(
             )
         )
     return out
+
+
+def _mixed_limit(text: str, comp: Composition) -> Composition | BadFormula:
+    """The composition, or a BadFormula when mixed valence would need more atoms than the search takes."""
+    mixed = mixed_valence_elements()
+    over = [(s, n) for s, n in zip(comp.symbols, comp.counts) if s in mixed and n > MAX_MIXED_ATOMS]
+    if not over:
+        return comp
+    s, n = over[0]
+    return BadFormula(text, f"formula {text!r} has {n} atoms of {s}; mixed valence takes at most {MAX_MIXED_ATOMS}")
 
 
 def read_formula_file(path: Path) -> tuple[list[str], list[int]]:

@@ -31,9 +31,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from chemspace.core.assignments import Site, fill_rows, mixed_search, scan_rows
+from chemspace.core.assignments import fill_rows, scan_rows
 from chemspace.core.composition import Composition
 from chemspace.core.elements import ElementTable, element_table
+from chemspace.core.mixed_valence import Site, mixed_search
 from chemspace.core.rule import PAPER_RULE, Basis, Reason, Rule, alloy_metals, mixed_valence_elements
 
 #: One assignment: element -> charge, or element -> sorted per-atom charges under mixed valence.

@@ -116,3 +116,5 @@ def test_any_counts_beyond_max_stoich() -> None:
         assert r.explanation.allowed == expected or (expected is None and r.explanation.allowed)
     assert results[1].explanation.composition == parse_formula("Fe3O4")
     assert isinstance(check_formulas(["Zz"])[0], BadFormula)
+    huge = check_formulas(["Fe99999O100000", "NaCl"], mv)  # beyond the search's size: one bad line, rest checked
+    assert isinstance(huge[0], BadFormula) and "Fe" in huge[0].message and huge[1].explanation.allowed
