@@ -207,8 +207,8 @@ def _explain_mixed(
 
 
 def _mixed_assignment(symbols: Sequence[str], choice: Sequence[tuple[int, ...]]) -> Assignment:
-    """Per site: an int when all atoms agree, else the sorted per-atom charges."""
-    return {s: (q[0] if len(set(q)) == 1 else list(q)) for s, q in zip(symbols, choice)}
+    """Per site: an int when all atoms agree, else the per-atom charges (sorted, so the ends tell)."""
+    return {s: (q[0] if q[0] == q[-1] else list(q)) for s, q in zip(symbols, choice)}
 
 
 def _witness(symbols: Sequence[str], choice: Sequence[tuple[int, ...]], table: ElementTable) -> Witness:
@@ -218,3 +218,28 @@ def _witness(symbols: Sequence[str], choice: Sequence[tuple[int, ...]], table: E
     anions = [s for s, q in zip(symbols, choice) if any(x < 0 for x in q)]
     pair = next(((c, a) for c in cations for a in anions if not en[c] < en[a]), (symbols[0], symbols[-1]))
     return Witness(_mixed_assignment(symbols, choice), pair[0], pair[1], en[pair[0]], en[pair[1]])
+
+
+def reason_detail(e: Explanation, rule: Rule = PAPER_RULE) -> str:
+    """One sentence on why a forbidden composition fails ('' when allowed)."""
+    if e.reason is Reason.ELECTRONEGATIVITY and e.witness is not None:
+        return e.witness.text()
+    if e.reason is Reason.NOT_CHARGE_NEUTRAL:
+        text = f"no choice of {rule.oxidation_states} oxidation states sums to zero"
+        mixable = [s for s, n in e.composition.as_dict().items() if n > 1 and s in mixed_valence_elements()]
+        if mixable and not rule.mixed_valence:
+            text += f" (--mixed-valence would let {', '.join(mixable)} atoms differ)"
+        if not rule.alloys and all(s in alloy_metals() for s in e.composition.symbols):
+            text += " (metals only: --alloys would allow it)"
+        return text
+    if e.reason is Reason.NO_OXIDATION_STATES:
+        table = _table(rule.oxidation_states)
+        parts = []
+        for s in e.composition.symbols:
+            i = table.index(s)
+            if not table.oxidation_states[i]:
+                parts.append(f"{s} has no oxidation states in {rule.oxidation_states}")
+            elif rule.pauling and np.isnan(table.electronegativity[i]):
+                parts.append(f"{s} has no Pauling electronegativity in smact (--no-pauling skips the test)")
+        return "; ".join(parts)
+    return ""

@@ -202,19 +202,34 @@ def _rebuild(site: Site, r: _Reach, cls: int, total: int) -> tuple[int, ...]:
 @functools.cache
 def _site_groups(
     states: tuple[int, ...], count: int, mixed: bool
-) -> tuple[tuple[int, int, tuple[tuple[int, ...], ...]], ...] | None:
-    """One site's choices grouped by (sum, sign class): sorted per-atom charges, or None when too many."""
+) -> dict[int, tuple[tuple[int, tuple[tuple[int, ...], ...]], ...]] | None:
+    """One site's choices by sign class, then by sum: sorted per-atom charges (None when too many)."""
     if not mixed:
-        return tuple((q * count, _cls(q), ((q,) * count,)) for q in states)
-    if math.comb(count + len(states) - 1, count) > MULTISET_ENUM_LIMIT:
+        combos: list[tuple[int, ...]] = [(q,) * count for q in states]
+    elif math.comb(count + len(states) - 1, count) > MULTISET_ENUM_LIMIT:
         return None
-    groups: dict[tuple[int, int], list[tuple[int, ...]]] = {}
-    for combo in itertools.combinations_with_replacement(sorted(states), count):
+    else:
+        combos = list(itertools.combinations_with_replacement(sorted(states), count))
+    groups: dict[int, dict[int, list[tuple[int, ...]]]] = {}
+    for combo in combos:
         cls = 0
         for q in combo:
             cls |= _cls(q)
-        groups.setdefault((sum(combo), cls), []).append(combo)
-    return tuple((total, cls, tuple(combos)) for (total, cls), combos in sorted(groups.items()))
+        groups.setdefault(cls, {}).setdefault(sum(combo), []).append(combo)
+    return {cls: tuple((t, tuple(c)) for t, c in sorted(by_sum.items())) for cls, by_sum in sorted(groups.items())}
+
+
+def _new_site_ok(sites: Sequence[Site], classes: Sequence[int]) -> bool:
+    """The Pauling order between the last site's class and every earlier one."""
+    i, ci = len(classes) - 1, classes[-1]
+    if ci == BOTH:
+        return False
+    for j, cj in enumerate(classes[:-1]):
+        if ci & CATION and cj & ANION and not sites[i].en < sites[j].en:
+            return False
+        if cj & CATION and ci & ANION and not sites[j].en < sites[i].en:
+            return False
+    return True
 
 
 def _list_mixed(
@@ -222,22 +237,20 @@ def _list_mixed(
 ) -> tuple[tuple[tuple[tuple[int, ...], ...], ...], bool]:
     """Passing choices with at least one site whose atoms differ, sorted, up to ``limit``.
 
-    A depth-first walk over each site's (sum, sign class) groups, pruned by the sums the remaining
-    sites can reach and by the Pauling order of the classes chosen so far; then the groups' choices.
+    A depth-first walk over each site's sign classes (pruned by the Pauling order with the sites
+    before) and sums (pruned by the sums the remaining sites can reach); then the groups' choices.
     """
     groups = [_site_groups(s.states, s.count, s.mixed) for s in sites]
     if any(g is None for g in groups):
         return (), False
-    suffix: list[set[int]] = [set() for _ in sites] + [{0}]
-    for i in range(len(sites) - 1, -1, -1):
-        suffix[i] = {g[0] + t for g in groups[i] for t in suffix[i + 1]}  # type: ignore[union-attr]
+    suffix = _suffixes([_site_set(s, None) for s in sites])
     found: list[tuple[tuple[int, ...], ...]] = []
     complete = True
 
     def emit(chosen: list[tuple[tuple[int, ...], ...]]) -> bool:
         nonlocal complete
         for choice in itertools.product(*chosen):
-            if all(len(set(c)) == 1 for c in choice):
+            if all(c[0] == c[-1] for c in choice):
                 continue  # a single-state assignment: listed by the numba walk
             if len(found) >= limit:
                 complete = False
@@ -248,17 +261,17 @@ def _list_mixed(
     def walk(i: int, classes: list[int], chosen: list[tuple[tuple[int, ...], ...]], total: int) -> bool:
         if i == len(sites):
             return emit(chosen) if total == 0 else True
-        for g_sum, cls, combos in groups[i]:  # type: ignore[union-attr]
-            if -(total + g_sum) not in suffix[i + 1]:
-                continue
+        for cls, by_sum in groups[i].items():  # type: ignore[union-attr]
             classes.append(cls)
-            if not pauling or _pauling_ok(sites[: i + 1], classes):
-                chosen.append(combos)
-                go = walk(i + 1, classes, chosen, total + g_sum)
-                chosen.pop()
-                if not go:
-                    classes.pop()
-                    return False
+            if not pauling or _new_site_ok(sites, classes):
+                for g_sum, combos in by_sum:
+                    if -(total + g_sum) in suffix[i + 1]:
+                        chosen.append(combos)
+                        go = walk(i + 1, classes, chosen, total + g_sum)
+                        chosen.pop()
+                        if not go:
+                            classes.pop()
+                            return False
             classes.pop()
         return True
 

@@ -14,7 +14,8 @@ import typer
 from rich.markup import escape
 
 from chemspace.core.check import BadFormula, CheckResult, check_formulas, read_formula_file, summarise
-from chemspace.core.explain import assignment_text
+from chemspace.core.explain import assignment_text, reason_detail
+from chemspace.core.rule import Rule
 from chemspace.tui.options import (
     AlloysOpt,
     KnownOpt,
@@ -32,7 +33,7 @@ from chemspace.tui.options import (
 SHOWN_ASSIGNMENTS = 12
 
 
-def result_text(r: CheckResult) -> str:
+def result_text(r: CheckResult, rule: Rule) -> str:
     """Human lines for one formula: verdict and reason, assignments or witness, category and entries."""
     e = r.explanation
     reduced = e.composition.formula
@@ -41,7 +42,7 @@ def result_text(r: CheckResult) -> str:
         how = {"alloy": "as an alloy of metals", "element": "a single element"}.get(str(e.basis), "")
         n = len(e.assignments)
         more = "" if e.complete else "+"
-        head = f"{name}: allowed" + (f" {how}" if how else f", {n}{more} assignment{'s' if n != 1 else ''}")
+        head = f"{name}: allowed" + (f" ({how})" if how else f", {n}{more} assignment{'s' if n != 1 else ''}")
     else:
         head = f"{name}: forbidden ({e.reason})"
     lines = [head]
@@ -49,8 +50,8 @@ def result_text(r: CheckResult) -> str:
         lines.append(f"  {assignment_text(a)}")
     if len(e.assignments) > SHOWN_ASSIGNMENTS:
         lines.append(f"  ... {len(e.assignments) - SHOWN_ASSIGNMENTS} more (--json lists them all)")
-    if e.witness is not None:
-        lines.append(f"  {e.witness.text()}")
+    if not e.allowed:
+        lines.append(f"  {reason_detail(e, rule)}")
     if r.category is not None:
         entries = ", ".join(
             (x.id or x.formula) + ("" if x.energy_above_hull is None else f" ({x.energy_above_hull:.3f} eV/atom)")
@@ -92,7 +93,7 @@ def check_command(
     if as_json:
         typer.echo(json.dumps([r.to_json() for r in good]))
     else:
-        typer.echo("\n".join(result_text(r) for r in good))
+        typer.echo("\n".join(result_text(r, rule) for r in good))
         if len(results) > 1:
             s = summarise(results)
             err_console.print(
