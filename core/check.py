@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import reduce
@@ -152,9 +153,10 @@ def _mixed_limit(text: str, comp: Composition) -> Composition | BadFormula:
 
 
 def read_formula_file(path: Path) -> tuple[list[str], list[int]]:
-    """Formulas in a text file, one a line (blank lines and '#' comments skipped), with line numbers."""
+    """Formulas in a text file ('-': standard input), one a line (blank lines and '#' comments
+    skipped), with line numbers."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = sys.stdin.read() if str(path) == "-" else path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot read formula file {str(path)!r}: {exc}") from None
     formulas, lines = [], []

@@ -24,6 +24,8 @@ FLAGS = {
     "mixed-valence": ["--mixed-valence"],
     "all": ["--no-pauling", "--alloys", "--mixed-valence"],
     "alloys+mixed": ["--alloys", "--mixed-valence"],
+    "icsd24": ["--oxidation-states", "icsd24"],
+    "icsd24-all": ["--oxidation-states", "icsd24", "--no-pauling", "--alloys", "--mixed-valence"],
 }
 
 
@@ -76,6 +78,12 @@ def test_file_reports_bad_lines_by_number(tmp_path) -> None:
         ("Fe3O4", 5, True),
         ("Sn3O4", 7, True),
     ]
+
+
+def test_file_from_standard_input() -> None:
+    result = runner.invoke(app, ["check", "--file", "-", "--json", "--known", "none"], input="NaCl\nFe3O4\n")
+    assert result.exit_code == 0
+    assert [(r["formula"], r["line"]) for r in json.loads(result.stdout)] == [("NaCl", 1), ("Fe3O4", 2)]
 
 
 def test_no_formula_is_a_usage_error(tmp_path) -> None:

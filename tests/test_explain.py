@@ -24,6 +24,8 @@ VARIANTS = {
     "mixed-valence": Rule(mixed_valence=True),
     "all": Rule(pauling=False, alloys=True, mixed_valence=True),
     "alloys+mixed": Rule(alloys=True, mixed_valence=True),
+    "icsd24": Rule(oxidation_states="icsd24"),
+    "icsd24-all": Rule(oxidation_states="icsd24", pauling=False, alloys=True, mixed_valence=True),
 }
 
 
