@@ -211,9 +211,16 @@ def _mixed_assignment(symbols: Sequence[str], choice: Sequence[tuple[int, ...]])
     return {s: (q[0] if q[0] == q[-1] else list(q)) for s, q in zip(symbols, choice)}
 
 
+@functools.cache
+def _pauling(oxidation_states: str, symbol: str) -> float:
+    """Pauling electronegativity as the table holds it (NaN where smact has none)."""
+    table = _table(oxidation_states)
+    return float(table.electronegativity[table.index(symbol)])
+
+
 def _witness(symbols: Sequence[str], choice: Sequence[tuple[int, ...]], table: ElementTable) -> Witness:
     """A neutral assignment (per-site charges, formula order) and its first cation/anion pair out of order."""
-    en = {s: float(table.electronegativity[table.index(s)]) for s in symbols}
+    en = {s: _pauling(table.oxidation_set, s) for s in symbols}
     cations = [s for s, q in zip(symbols, choice) if any(x > 0 for x in q)]
     anions = [s for s, q in zip(symbols, choice) if any(x < 0 for x in q)]
     pair = next(((c, a) for c in cations for a in anions if not en[c] < en[a]), (symbols[0], symbols[-1]))
