@@ -47,10 +47,12 @@ class InterestingBreakdown:
 
 def interesting_breakdown(known: Sequence[Composition], rule: Rule) -> InterestingBreakdown:
     """Count, among ``known`` compositions forbidden under ``rule``, those each switch would admit."""
-    interesting = [e.composition for e in explain_many(known, rule) if not e.allowed]
+    interesting = [e.composition for e in explain_many(known, rule, list_mixed=False) if not e.allowed]
 
     def admitted(variant: Rule) -> int:
-        return sum(e.allowed for e in explain_many(interesting, variant)) if variant != rule else 0
+        if variant == rule:
+            return 0
+        return sum(e.allowed for e in explain_many(interesting, variant, list_mixed=False))
 
     return InterestingBreakdown(
         interesting=len(interesting),

@@ -121,15 +121,21 @@ def explain(comp: Composition, rule: Rule = PAPER_RULE) -> Explanation:
     return explain_many([comp], rule)[0]
 
 
-def explain_many(comps: Sequence[Composition], rule: Rule = PAPER_RULE) -> list[Explanation]:
-    """:func:`explain` for many compositions at once (one numba pass per arity)."""
+def explain_many(
+    comps: Sequence[Composition], rule: Rule = PAPER_RULE, *, list_mixed: bool = True
+) -> list[Explanation]:
+    """:func:`explain` for many compositions at once (one numba pass per arity).
+
+    ``list_mixed=False`` skips listing mixed-valence assignments (verdicts and reasons are unchanged,
+    ``complete`` is False where some may be missing): for counting, as the interesting breakdown does.
+    """
     out: list[Explanation | None] = [None] * len(comps)
     by_arity: dict[int, list[int]] = {}
     for i, c in enumerate(comps):
         by_arity.setdefault(c.arity, []).append(i)
     for arity, idx in by_arity.items():
         group = [comps[i] for i in idx]
-        found = _single_element(group) if arity == 1 else _explain_arity(group, rule)
+        found = _single_element(group) if arity == 1 else _explain_arity(group, rule, list_mixed)
         for i, e in zip(idx, found):
             out[i] = e
     return out  # type: ignore[return-value]
@@ -140,7 +146,7 @@ def _single_element(comps: list[Composition]) -> list[Explanation]:
     return [Explanation(c, True, None, (), basis=Basis.ELEMENT) for c in comps]
 
 
-def _explain_arity(comps: list[Composition], rule: Rule) -> list[Explanation]:
+def _explain_arity(comps: list[Composition], rule: Rule, list_mixed: bool = True) -> list[Explanation]:
     """Compositions of one arity: the numba walk, then mixed valence and alloys where the rule says."""
     table = _table(rule.oxidation_states)
     states, nstates = table.state_matrix
@@ -167,7 +173,7 @@ def _explain_arity(comps: list[Composition], rule: Rule) -> list[Explanation]:
         if not usable[r]:
             e = Explanation(comps[r], False, Reason.NO_OXIDATION_STATES, ())
         elif mixed_set and any(s in mixed_set and n > 1 for s, n in p):
-            e = _explain_mixed(comps[r], p, rule, table, singles, mixed_set)
+            e = _explain_mixed(comps[r], p, rule, table, singles, mixed_set, list_mixed)
         elif singles:
             e = Explanation(comps[r], True, None, singles, basis=Basis.OXIDATION_STATES)
         elif neutral[r] == 0:
@@ -188,6 +194,7 @@ def _explain_mixed(
     table: ElementTable,
     singles: tuple[Assignment, ...],
     mixed_set: frozenset[str],
+    list_mixed: bool = True,
 ) -> Explanation:
     """A composition with a mixed-valence element of count > 1: the exact mixed search adds its choices."""
     sites = [
@@ -195,7 +202,7 @@ def _explain_mixed(
         for s, n in pairs
     ]
     sites = [Site(x.symbol, x.count, x.states, x.en, x.symbol in mixed_set and x.count > 1) for x in sites]
-    found = mixed_search(sites, rule.pauling)
+    found = mixed_search(sites, rule.pauling, listing=list_mixed)
     symbols = [s for s, _ in pairs]
     mixed = tuple(_mixed_assignment(symbols, choice) for choice in found.assignments)
     if singles or found.allowed:

@@ -61,9 +61,23 @@ class _Reach:
         return self.steps[-1]
 
 
-@functools.lru_cache(maxsize=64)
+#: Sites with at most this many atoms keep their tables cached (small; larger ones are rare and big).
+CACHED_ATOMS = 64
+
+
 def _reach(states: tuple[int, ...], count: int, mixed: bool) -> _Reach:
     """The site's sum tables (one state for all atoms unless ``mixed``)."""
+    return _reach_cached(states, count, mixed) if count <= CACHED_ATOMS else _reach_table(states, count, mixed)
+
+
+@functools.lru_cache(maxsize=8192)
+def _reach_cached(states: tuple[int, ...], count: int, mixed: bool) -> _Reach:
+    """:func:`_reach_table`, remembered."""
+    return _reach_table(states, count, mixed)
+
+
+def _reach_table(states: tuple[int, ...], count: int, mixed: bool) -> _Reach:
+    """Build the sum tables: a dynamic programme over the atoms, one boolean row per sign class."""
     if mixed and count > MAX_MIXED_ATOMS:
         raise InputError(f"mixed valence takes at most {MAX_MIXED_ATOMS} atoms of an element, not {count}")
     lo = count * min(0, *states)
@@ -145,8 +159,13 @@ class MixedResult:
     witness: tuple[tuple[int, ...], ...] | None  # a neutral choice when none passes
 
 
-def mixed_search(sites: Sequence[Site], pauling: bool, limit: int = MIXED_LIST_LIMIT) -> MixedResult:
-    """Decide and list assignments where atoms of mixed-valence sites may differ (exact verdict)."""
+def mixed_search(
+    sites: Sequence[Site], pauling: bool, limit: int = MIXED_LIST_LIMIT, listing: bool = True
+) -> MixedResult:
+    """Decide and (with ``listing``) list assignments where atoms of mixed-valence sites may differ.
+
+    The verdict is exact either way; without listing no assignment is given (``complete`` False).
+    """
     neutral = 0 in _suffixes([_site_set(s, None) for s in sites])[0]
     if not neutral:
         return MixedResult(False, False, (), True, None)
@@ -160,6 +179,8 @@ def mixed_search(sites: Sequence[Site], pauling: bool, limit: int = MIXED_LIST_L
             break
     if good is None:
         return MixedResult(True, False, (), True, _one_choice(sites, None))
+    if not listing:
+        return MixedResult(True, True, (), False, None)
     listed, complete = _list_mixed(sites, pauling, limit)
     if not listed and not complete:
         listed = (_one_choice(sites, good),)
