@@ -198,10 +198,9 @@ def _explain_mixed(
 ) -> Explanation:
     """A composition with a mixed-valence element of count > 1: the exact mixed search adds its choices."""
     sites = [
-        Site(s, n, table.oxidation_states[table.index(s)], float(table.electronegativity[table.index(s)]), False)
+        Site(s, n, table.oxidation_states[table.index(s)], _pauling(table.oxidation_set, s), s in mixed_set and n > 1)
         for s, n in pairs
     ]
-    sites = [Site(x.symbol, x.count, x.states, x.en, x.symbol in mixed_set and x.count > 1) for x in sites]
     found = mixed_search(sites, rule.pauling, listing=list_mixed)
     symbols = [s for s, _ in pairs]
     mixed = tuple(_mixed_assignment(symbols, choice) for choice in found.assignments)
