@@ -26,7 +26,7 @@ from chemspace.core.errors import InputError
 #: Most mixed assignments listed for one composition (the verdict is exact regardless).
 MIXED_LIST_LIMIT = 100
 #: Most multisets of one element's states enumerated for listing (beyond, one assignment is rebuilt).
-MULTISET_ENUM_LIMIT = 50_000
+MULTISET_ENUM_LIMIT = 20_000
 #: Most atoms of one mixed-valence element the search takes (its tables grow with the square).
 MAX_MIXED_ATOMS = 1000
 
@@ -231,12 +231,11 @@ def _site_groups(
         return None
     else:
         combos = list(itertools.combinations_with_replacement(sorted(states), count))
+    arr = np.array(combos, dtype=np.int64).reshape(len(combos), count)
+    classes = ((arr > 0).any(axis=1) * CATION + (arr < 0).any(axis=1) * ANION).tolist()
     groups: dict[int, dict[int, list[tuple[int, ...]]]] = {}
-    for combo in combos:
-        cls = 0
-        for q in combo:
-            cls |= _cls(q)
-        groups.setdefault(cls, {}).setdefault(sum(combo), []).append(combo)
+    for combo, cls, total in zip(combos, classes, arr.sum(axis=1).tolist()):
+        groups.setdefault(cls, {}).setdefault(total, []).append(combo)
     return {cls: tuple((t, tuple(c)) for t, c in sorted(by_sum.items())) for cls, by_sum in sorted(groups.items())}
 
 
