@@ -126,3 +126,14 @@ def test_any_counts_beyond_max_stoich() -> None:
     assert isinstance(check_formulas(["Zz"])[0], BadFormula)
     huge = check_formulas(["Fe99999O100000", "NaCl"], mv)  # beyond the search's size: one bad line, rest checked
     assert isinstance(huge[0], BadFormula) and "Fe" in huge[0].message and huge[1].explanation.allowed
+
+
+def test_reason_sentences_name_the_cause() -> None:
+    result = runner.invoke(app, ["check", "Fe3O4", "CuZn", "HeO", "PmCl3", "--known", "none"])
+    out = result.stdout
+    assert "--mixed-valence would let Fe atoms differ" in out
+    assert "metals only: --alloys would allow it" in out
+    assert "He has no oxidation states in smact14" in out
+    assert "Pm has no Pauling electronegativity" in out
+    allowed = runner.invoke(app, ["check", "PmCl3", "--no-pauling", "--known", "none"])
+    assert "Cl3Pm): allowed" in allowed.stdout or "PmCl3: allowed" in allowed.stdout
