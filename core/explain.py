@@ -201,7 +201,7 @@ def _explain_mixed(
         Site(s, n, table.oxidation_states[table.index(s)], _pauling(table.oxidation_set, s), s in mixed_set and n > 1)
         for s, n in pairs
     ]
-    found = mixed_search(sites, rule.pauling, listing=list_mixed)
+    found = mixed_search(sites, rule.pauling, listing=list_mixed, single_state_passes=bool(singles))
     symbols = [s for s, _ in pairs]
     mixed = tuple(_mixed_assignment(symbols, choice) for choice in found.assignments)
     if singles or found.allowed:

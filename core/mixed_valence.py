@@ -160,12 +160,20 @@ class MixedResult:
 
 
 def mixed_search(
-    sites: Sequence[Site], pauling: bool, limit: int = MIXED_LIST_LIMIT, listing: bool = True
+    sites: Sequence[Site],
+    pauling: bool,
+    limit: int = MIXED_LIST_LIMIT,
+    listing: bool = True,
+    single_state_passes: bool = False,
 ) -> MixedResult:
     """Decide and (with ``listing``) list assignments where atoms of mixed-valence sites may differ.
 
     The verdict is exact either way; without listing no assignment is given (``complete`` False).
+    ``single_state_passes``: a single-state assignment is already known to pass, so only list.
     """
+    if single_state_passes:
+        listed, complete = _list_mixed(sites, pauling, limit) if listing else ((), False)
+        return MixedResult(True, True, listed, complete, None)
     neutral = 0 in _suffixes([_site_set(s, None) for s in sites])[0]
     if not neutral:
         return MixedResult(False, False, (), True, None)
