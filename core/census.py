@@ -22,6 +22,7 @@ from typing import Protocol
 import numpy as np
 
 from chemspace.core import kernels
+from chemspace.core.breakdown import InterestingBreakdown, interesting_breakdown
 from chemspace.core.checkpoint import ArityState, Checkpoint
 from chemspace.core.composition import Composition
 from chemspace.core.elements import ElementTable, element_table
@@ -211,6 +212,7 @@ class CensusResult:
     known_name: str | None = None
     cancelled: bool = False
     elapsed: float = 0.0
+    interesting_breakdown: dict[int, InterestingBreakdown] = field(default_factory=dict)  # with a known set
 
     def to_json(self, element_label: str = "allowed") -> dict:
         """The ``--json`` document: per-arity counts, per-element counts, settings."""
@@ -220,7 +222,11 @@ class CensusResult:
             "settings": {**self.settings.as_dict(), "known": self.known_name},
             "cancelled": self.cancelled,
             "elapsed_s": round(self.elapsed, 3),
-        }
+        } | (
+            {"interesting_breakdown": {str(a): b.to_json() for a, b in self.interesting_breakdown.items()}}
+            if self.known_name is not None
+            else {}
+        )
 
 
 ProgressCallback = Callable[[ArityCensus], None]
@@ -284,6 +290,9 @@ def run_census(
     for arity in settings.arities:
         census = _run_arity(table, arity, settings, known, on_progress, cancel, saver, runner or LocalRunner())
         result.arities[arity] = census
+        if known is not None and census.complete:
+            in_space = known.within(settings.max_stoich, table, arity)[0]
+            result.interesting_breakdown[arity] = interesting_breakdown(in_space, settings.rule)
         if not census.complete:
             result.cancelled = True
             break

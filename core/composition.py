@@ -7,6 +7,7 @@ and the paper write them: Li2ZnSn3O8), never grouped ("LiZn4(SnO2)4").
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from chemspace.core.elements import atomic_numbers, pauling_electronegativity
 from chemspace.core.errors import InputError
 
 
+@functools.cache
 def _formula_order(symbol: str) -> tuple[float, int]:
     """Sort key: Pauling electronegativity (elements without one last), then atomic number."""
     en = pauling_electronegativity(symbol)

@@ -31,9 +31,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from chemspace.core.assignments import Site, fill_rows, mixed_search, scan_rows
+from chemspace.core.assignments import fill_rows, scan_rows
 from chemspace.core.composition import Composition
 from chemspace.core.elements import ElementTable, element_table
+from chemspace.core.mixed_valence import Site, mixed_search
 from chemspace.core.rule import PAPER_RULE, Basis, Reason, Rule, alloy_metals, mixed_valence_elements
 
 #: One assignment: element -> charge, or element -> sorted per-atom charges under mixed valence.
@@ -120,15 +121,21 @@ def explain(comp: Composition, rule: Rule = PAPER_RULE) -> Explanation:
     return explain_many([comp], rule)[0]
 
 
-def explain_many(comps: Sequence[Composition], rule: Rule = PAPER_RULE) -> list[Explanation]:
-    """:func:`explain` for many compositions at once (one numba pass per arity)."""
+def explain_many(
+    comps: Sequence[Composition], rule: Rule = PAPER_RULE, *, list_mixed: bool = True
+) -> list[Explanation]:
+    """:func:`explain` for many compositions at once (one numba pass per arity).
+
+    ``list_mixed=False`` skips listing mixed-valence assignments (verdicts and reasons are unchanged,
+    ``complete`` is False where some may be missing): for counting, as the interesting breakdown does.
+    """
     out: list[Explanation | None] = [None] * len(comps)
     by_arity: dict[int, list[int]] = {}
     for i, c in enumerate(comps):
         by_arity.setdefault(c.arity, []).append(i)
     for arity, idx in by_arity.items():
         group = [comps[i] for i in idx]
-        found = _single_element(group) if arity == 1 else _explain_arity(group, rule)
+        found = _single_element(group) if arity == 1 else _explain_arity(group, rule, list_mixed)
         for i, e in zip(idx, found):
             out[i] = e
     return out  # type: ignore[return-value]
@@ -139,7 +146,7 @@ def _single_element(comps: list[Composition]) -> list[Explanation]:
     return [Explanation(c, True, None, (), basis=Basis.ELEMENT) for c in comps]
 
 
-def _explain_arity(comps: list[Composition], rule: Rule) -> list[Explanation]:
+def _explain_arity(comps: list[Composition], rule: Rule, list_mixed: bool = True) -> list[Explanation]:
     """Compositions of one arity: the numba walk, then mixed valence and alloys where the rule says."""
     table = _table(rule.oxidation_states)
     states, nstates = table.state_matrix
@@ -161,12 +168,12 @@ def _explain_arity(comps: list[Composition], rule: Rule) -> list[Explanation]:
     out = []
     for r, p in enumerate(pairs):
         symbols = [s for s, _ in p]
-        order = _formula_positions(comps[r])
+        order = [comps[r].symbols.index(s) for s in symbols]
         singles = tuple({s: q[j] for s, j in zip(symbols, order)} for q in found_rows[offsets[r] : offsets[r + 1]])
         if not usable[r]:
             e = Explanation(comps[r], False, Reason.NO_OXIDATION_STATES, ())
         elif mixed_set and any(s in mixed_set and n > 1 for s, n in p):
-            e = _explain_mixed(comps[r], p, rule, table, singles, mixed_set)
+            e = _explain_mixed(comps[r], p, rule, table, singles, mixed_set, list_mixed)
         elif singles:
             e = Explanation(comps[r], True, None, singles, basis=Basis.OXIDATION_STATES)
         elif neutral[r] == 0:
@@ -187,14 +194,14 @@ def _explain_mixed(
     table: ElementTable,
     singles: tuple[Assignment, ...],
     mixed_set: frozenset[str],
+    list_mixed: bool = True,
 ) -> Explanation:
     """A composition with a mixed-valence element of count > 1: the exact mixed search adds its choices."""
     sites = [
-        Site(s, n, table.oxidation_states[table.index(s)], float(table.electronegativity[table.index(s)]), False)
+        Site(s, n, table.oxidation_states[table.index(s)], _pauling(table.oxidation_set, s), s in mixed_set and n > 1)
         for s, n in pairs
     ]
-    sites = [Site(x.symbol, x.count, x.states, x.en, x.symbol in mixed_set and x.count > 1) for x in sites]
-    found = mixed_search(sites, rule.pauling)
+    found = mixed_search(sites, rule.pauling, listing=list_mixed, single_state_passes=bool(singles))
     symbols = [s for s, _ in pairs]
     mixed = tuple(_mixed_assignment(symbols, choice) for choice in found.assignments)
     if singles or found.allowed:
@@ -206,19 +213,46 @@ def _explain_mixed(
 
 
 def _mixed_assignment(symbols: Sequence[str], choice: Sequence[tuple[int, ...]]) -> Assignment:
-    """Per site: an int when all atoms agree, else the sorted per-atom charges."""
-    return {s: (q[0] if len(set(q)) == 1 else list(q)) for s, q in zip(symbols, choice)}
+    """Per site: an int when all atoms agree, else the per-atom charges (sorted, so the ends tell)."""
+    return {s: (q[0] if q[0] == q[-1] else list(q)) for s, q in zip(symbols, choice)}
 
 
-def _formula_positions(comp: Composition) -> list[int]:
-    """Positions (in the composition's atomic-number order) of its elements in formula order."""
-    return [comp.symbols.index(s) for s, _ in comp.formula_pairs]
+@functools.cache
+def _pauling(oxidation_states: str, symbol: str) -> float:
+    """Pauling electronegativity as the table holds it (NaN where smact has none)."""
+    table = _table(oxidation_states)
+    return float(table.electronegativity[table.index(symbol)])
 
 
 def _witness(symbols: Sequence[str], choice: Sequence[tuple[int, ...]], table: ElementTable) -> Witness:
     """A neutral assignment (per-site charges, formula order) and its first cation/anion pair out of order."""
-    en = {s: float(table.electronegativity[table.index(s)]) for s in symbols}
+    en = {s: _pauling(table.oxidation_set, s) for s in symbols}
     cations = [s for s, q in zip(symbols, choice) if any(x > 0 for x in q)]
     anions = [s for s, q in zip(symbols, choice) if any(x < 0 for x in q)]
     pair = next(((c, a) for c in cations for a in anions if not en[c] < en[a]), (symbols[0], symbols[-1]))
     return Witness(_mixed_assignment(symbols, choice), pair[0], pair[1], en[pair[0]], en[pair[1]])
+
+
+def reason_detail(e: Explanation, rule: Rule = PAPER_RULE) -> str:
+    """One sentence on why a forbidden composition fails ('' when allowed)."""
+    if e.reason is Reason.ELECTRONEGATIVITY and e.witness is not None:
+        return e.witness.text()
+    if e.reason is Reason.NOT_CHARGE_NEUTRAL:
+        text = f"no choice of {rule.oxidation_states} oxidation states sums to zero"
+        mixable = [s for s, n in e.composition.as_dict().items() if n > 1 and s in mixed_valence_elements()]
+        if mixable and not rule.mixed_valence:
+            text += f" (--mixed-valence would let {', '.join(mixable)} atoms differ)"
+        if not rule.alloys and all(s in alloy_metals() for s in e.composition.symbols):
+            text += " (metals only: --alloys would allow it)"
+        return text
+    if e.reason is Reason.NO_OXIDATION_STATES:
+        table = _table(rule.oxidation_states)
+        parts = []
+        for s in e.composition.symbols:
+            i = table.index(s)
+            if not table.oxidation_states[i]:
+                parts.append(f"{s} has no oxidation states in {rule.oxidation_states}")
+            elif rule.pauling and np.isnan(table.electronegativity[i]):
+                parts.append(f"{s} has no Pauling electronegativity in smact (--no-pauling skips the test)")
+        return "; ".join(parts)
+    return ""

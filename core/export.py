@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 import math
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +26,7 @@ from chemspace.core.elements import DEFAULT_OXIDATION_STATES, element_table
 from chemspace.core.engine import ArityPlan, charge_tables, check_arity, check_max_stoich, subset_flags
 from chemspace.core.errors import CancelledError, InputError
 from chemspace.core.known import KnownSet
+from chemspace.core.system import SystemRow
 
 FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 
@@ -196,3 +197,36 @@ def write_export(
             if writer is not None:
                 writer.close()
     return written
+
+
+def system_table(rows: Sequence[SystemRow]) -> pa.Table:
+    """A chemical system's rows as a table: formula, arity, allowed, reason, every assignment as text
+    ('Sn+4 O-2 | Sn+2 O-1'), the first assignment, and known/category with a known set."""
+    with_known = bool(rows) and rows[0].known is not None
+    columns: dict[str, list] = {
+        "formula": [r.formula for r in rows],
+        "arity": [r.arity for r in rows],
+        "allowed": [r.allowed for r in rows],
+        "reason": [None if r.reason is None else str(r.reason) for r in rows],
+        "assignments": [r.assignments_text() for r in rows],
+        "oxidation_states": [r.oxidation_text() for r in rows],
+        "witness": [None if r.witness is None else r.witness.text() for r in rows],
+    }
+    if with_known:
+        columns["known"] = [r.known for r in rows]
+        columns["category"] = [None if r.category is None else str(r.category) for r in rows]
+        columns["ids"] = [";".join(e.id or "" for e in r.entries) for r in rows]
+    types = {"arity": pa.int64(), "allowed": pa.bool_(), "known": pa.bool_()}
+    return pa.table({k: pa.array(v, type=types.get(k, pa.string())) for k, v in columns.items()})
+
+
+def write_system_export(rows: Sequence[SystemRow], path: Path) -> int:
+    """Write a system's rows to CSV or Parquet (by suffix), atomically; returns rows written."""
+    fmt = output_format(path)
+    table = system_table(rows)
+    with atomic_path(path) as tmp:
+        if fmt == "csv":
+            pacsv.write_csv(table, str(tmp))
+        else:
+            pq.write_table(table, str(tmp), compression="zstd")
+    return table.num_rows

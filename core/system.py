@@ -78,6 +78,7 @@ class SystemRow:
             "oxidation_states": self.oxidation_states,
             "assignments": list(self.assignments),
             "reason": None if self.reason is None else str(self.reason),
+            "basis": None if self.basis is None else str(self.basis),
             "witness": None if self.witness is None else self.witness.to_json(),
         }
         if self.known is not None:

@@ -24,6 +24,8 @@ VARIANTS = {
     "mixed-valence": Rule(mixed_valence=True),
     "all": Rule(pauling=False, alloys=True, mixed_valence=True),
     "alloys+mixed": Rule(alloys=True, mixed_valence=True),
+    "icsd24": Rule(oxidation_states="icsd24"),
+    "icsd24-all": Rule(oxidation_states="icsd24", pauling=False, alloys=True, mixed_valence=True),
 }
 
 
@@ -220,7 +222,7 @@ def _sample_compositions(sets: list[tuple[str, ...]], per_set: int, seed: int) -
 def test_random_verdicts_equal_smact_validity(variant: str, arity: int) -> None:
     """Random binary/ternary/quaternary compositions: verdict equals smact_validity with the same switches."""
     rule = VARIANTS[variant]
-    comps = _sample_compositions(_random_sets(arity, 30, seed=arity), 8, seed=100 + arity)
+    comps = _sample_compositions(_random_sets(arity, 24, seed=arity), 6, seed=100 + arity)
     bad = []
     for e in explain_many(comps, rule):
         expected = smact_verdict(e.composition, rule)
@@ -255,3 +257,24 @@ def test_single_element_and_alloys_follow_smact() -> None:
     cuzn = parse_formula("CuZn5")
     assert explain(cuzn, Rule(alloys=True)).allowed and smact_verdict(cuzn, Rule(alloys=True))
     assert explain(cuzn).allowed == smact_verdict(cuzn, Rule())
+
+
+def test_every_binary_without_pauling_equals_smact_neutral_ratios() -> None:
+    """--no-pauling on all 5 253 pairs: allowed exactly when smact.neutral_ratios finds the ratio for
+    some choice of states (what smact_validity(use_pauling_test=False) tests), assignments included."""
+    from smact import neutral_ratios
+
+    states = load_oxidation_states("smact14")
+    rule = Rule(pauling=False)
+    bad = []
+    for pair in itertools.combinations(all_symbols(), 2):
+        a, b = _z_order(pair)
+        reference: dict[tuple[int, ...], list[dict]] = {}
+        for qa, qb in itertools.product(states[a], states[b]):
+            for ratio in neutral_ratios((qa, qb), threshold=8):
+                reference.setdefault(tuple(ratio), []).append({a: qa, b: qb})
+        for e in explain_many(_compositions(pair), rule):
+            expected = reference.get(e.composition.counts, [])
+            if e.allowed != bool(expected) or _as_z_dicts(e.assignments, e.composition) != expected:
+                bad.append(e.composition.formula)
+    assert bad == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from chemspace.tui.cmd_census import census_command
+from chemspace.tui.cmd_check import check_command
 from chemspace.tui.cmd_export import export_command
 from chemspace.tui.cmd_known import known_app
 from chemspace.tui.cmd_project import project_command
@@ -35,6 +36,7 @@ app = typer.Typer(
 )
 app.command("census")(census_command)
 app.command("system")(system_command)
+app.command("check")(check_command)
 app.command("export")(export_command)
 app.command("project")(project_command)
 app.command("rank")(rank_command)

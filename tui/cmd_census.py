@@ -121,3 +121,5 @@ def census_command(
         typer.echo(json.dumps(result.to_json(element_label)))
     else:
         Console().print(census_table(result))
+        for a, b in result.interesting_breakdown.items():
+            typer.echo(f"{ARITY_NAMES[a]}: {b.text()}")

@@ -11,11 +11,17 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 
 from chemspace.core.atomic import check_directory
 from chemspace.core.census import CensusSettings, run_census
+from chemspace.core.elements import parse_system
 from chemspace.core.errors import CancelledError, InputError
-from chemspace.core.export import ExportSpec, output_format, total_rows, write_export
+from chemspace.core.export import ExportSpec, output_format, total_rows, write_export, write_system_export
+from chemspace.core.rule import Rule
+from chemspace.core.system import system_rows
 from chemspace.tui.options import (
+    AlloysOpt,
     KnownOpt,
     MaxStoichOpt,
+    MixedValenceOpt,
+    NoPaulingOpt,
     OxStatesOpt,
     err_console,
     guarded,
@@ -29,20 +35,39 @@ CSV_ROW_LIMIT = 200_000_000
 
 @guarded
 def export_command(
-    arity: Annotated[int, typer.Option("--arity", "-a", help="Number of elements (2..6).")],
     out: Annotated[Path, typer.Option("--out", "-o", help="FILE.csv or FILE.parquet")],
+    arity: Annotated[
+        int | None, typer.Option("--arity", "-a", help="Number of elements (2..6); not with --system.")
+    ] = None,
+    system: Annotated[
+        str | None,
+        typer.Option("--system", help="Export one chemical system (e.g. Li-Zn-Sn-O) with assignments and reasons."),
+    ] = None,
     allowed_only: Annotated[
         bool, typer.Option("--allowed-only", help="Only compositions that pass the filters.")
     ] = False,
     max_stoich: MaxStoichOpt = 8,
     oxidation_states: OxStatesOpt = "smact14",
+    no_pauling: NoPaulingOpt = False,
+    alloys: AlloysOpt = False,
+    mixed_valence: MixedValenceOpt = False,
     known: KnownOpt = None,
 ) -> None:
-    """Write every composition (formula, elements, coefficients, allowed[, known, category])."""
+    """Write every composition (formula, elements, coefficients, allowed[, known, category]); with
+    --system, a system's compositions with every assignment and the reason."""
     fmt = output_format(out)
     check_directory(out)  # before any counting: a read-only directory fails now, not after the census
+    rule = rule_from_options(max_stoich, oxidation_states, no_pauling, alloys, mixed_valence)
+    if system is not None:
+        _export_system(system, arity, out, rule, allowed_only, known)
+        return
+    if arity is None:
+        raise InputError("give --arity N (2..6) for the whole space, or --system A-B-C")
+    if not rule.is_paper:
+        raise InputError(
+            "whole-space export follows the paper's rule; use --system for --no-pauling/--alloys/--mixed-valence"
+        )
     spec = ExportSpec(arity, max_stoich, oxidation_states, allowed_only)
-    rule = rule_from_options(max_stoich, oxidation_states)
     CensusSettings(arities=(arity,), rule=rule).validated()
     known_set = load_known(known)
     allowed_total = None
@@ -68,4 +93,18 @@ def export_command(
         except KeyboardInterrupt:
             cancel.set()
             raise CancelledError from None
+    err_console.print(f"wrote {written:,} rows to {out}", highlight=False)
+
+
+def _export_system(
+    system: str, arity: int | None, out: Path, rule: Rule, allowed_only: bool, known: str | None
+) -> None:
+    """`export --system`: the system view's rows, assignments as text, written atomically."""
+    elements = parse_system(system)
+    if arity is not None:
+        raise InputError("--arity and --system do not combine (a system export holds every arity)")
+    rows = system_rows(elements, known=load_known(known), rule=rule)
+    if allowed_only:
+        rows = [r for r in rows if r.allowed]
+    written = write_system_export(rows, out)
     err_console.print(f"wrote {written:,} rows to {out}", highlight=False)

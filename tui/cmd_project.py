@@ -29,8 +29,11 @@ from chemspace.core.figures import check_colouring, check_figure_path, draw
 from chemspace.core.reduce import REDUCERS, Projection, make_reducer, project_samples
 from chemspace.core.rule import check_seed
 from chemspace.tui.options import (
+    AlloysOpt,
     KnownOpt,
     MaxStoichOpt,
+    MixedValenceOpt,
+    NoPaulingOpt,
     OxStatesOpt,
     SamplesOpt,
     SeedOpt,
@@ -38,6 +41,7 @@ from chemspace.tui.options import (
     guarded,
     load_known,
     parse_arities,
+    rule_from_options,
     settings_from_options,
 )
 from chemspace.tui.widgets.style import ARITY_NAMES
@@ -120,6 +124,9 @@ def project_command(
     known: KnownOpt = None,
     max_stoich: MaxStoichOpt = 8,
     oxidation_states: OxStatesOpt = "smact14",
+    no_pauling: NoPaulingOpt = False,
+    alloys: AlloysOpt = False,
+    mixed_valence: MixedValenceOpt = False,
     figure: Annotated[Path | None, typer.Option("--figure", help="Also draw FILE.png or FILE.svg.")] = None,
     grid: Annotated[
         bool, typer.Option("--grid", help="Figure: the six paper embeddings x PCA, t-SNE, UMAP (Figs. 2-5).")
@@ -148,7 +155,8 @@ def project_command(
     n = _single_arity(arity)
     if samples < 3:
         raise InputError(f"--samples {samples} is too few to project (need at least 3 per label)")
-    settings = settings_from_options(str(n), max_stoich, oxidation_states, samples, seed)
+    rule = rule_from_options(max_stoich, oxidation_states, no_pauling, alloys, mixed_valence)
+    settings = settings_from_options(str(n), max_stoich, oxidation_states, samples, seed, rule=rule)
     known_set = load_known(known)
     panels = _panels(grid, embedding, reducer)
     wanted = panels if (embedding, reducer) in panels else [*panels, (embedding, reducer)]

@@ -14,6 +14,7 @@ from rich.table import Table
 
 from chemspace.core.elements import parse_system
 from chemspace.core.errors import InputError
+from chemspace.core.explain import assignment_text
 from chemspace.core.palette import CATEGORY_HEX
 from chemspace.core.system import SystemRow, system_rows
 from chemspace.tui.options import (
@@ -55,6 +56,10 @@ def rows_table(rows: list[SystemRow], title: str) -> Table:
         table.add_column("Known entries (E above hull)")
     for r in rows:
         why = r.assignments_text() or (str(r.basis) if r.allowed else str(r.reason))
+        if r.witness is not None:
+            w = r.witness
+            why += f": {assignment_text(w.assignment)}, cation {w.cation} {w.cation_en:g}"
+            why += f" >= anion {w.anion} {w.anion_en:g}"
         cells = [r.formula, str(r.arity), f"[{CATEGORY_HEX[r.label]}]{r.label}[/]", why]
         if r.known is not None:
             cells.append(_entries_text(r))
