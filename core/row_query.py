@@ -3,9 +3,12 @@
 Words are read, in order of preference, as:
 
 * an element symbol (case-sensitive, ``O``, ``Sn``): the composition contains that element;
-* an ion (``Sn2+``, ``Sn+2``, ``O2-``, ``Li+``): the composition's oxidation-state assignment has it;
-* a formula with counts (``SnO2``, ``Li2ZnSn3O8``, in any element order): exactly that reduced
-  composition; without counts (``SnO``, ``LiZnO``): contains all of those elements;
+* an element set, the symbols joined by ``-`` or ``,`` (``Li-Zn``, ``Sn,O``): it contains all of them;
+* an ion (``Sn2+``, ``Sn+2``, ``O2-``, ``Li+``): one of the composition's charge-neutral oxidation-state
+  assignments has it;
+* a formula (``SnO2``, ``Li2ZnSn3O8``, ``ZnO``, ``LiZnSnO``, in any element order): exactly that
+  reduced composition, a missing count meaning 1, as chemists write (the paper's Table 1 formulas
+  find themselves);
 * anything else: a case-insensitive substring of the row's text (label, category, formula, ids).
 
 Every word must hold. Plain substring search got the chemistry wrong: ``O`` matched every row
@@ -25,6 +28,7 @@ from chemspace.core.system import SystemRow
 
 _ION = re.compile(r"^([A-Z][a-z]?)(?:(\d*)([+-])|([+-])(\d*))$")
 _FORMULA = re.compile(r"^(?:[A-Z][a-z]?\d*)+$")
+_ELEMENT_SET = re.compile(r"^[A-Z][a-z]?(?:[-,][A-Z][a-z]?)+$")
 
 Predicate = Callable[[SystemRow, str], bool]
 
@@ -44,26 +48,35 @@ def parse_query(query: str) -> RowQuery:
     return RowQuery(tuple(_word(w) for w in query.split()))
 
 
+def row_assignments(row: SystemRow) -> tuple[dict[str, int], ...]:
+    """Every charge-neutral assignment of the row (all of them where the row lists them, else its first)."""
+    every = getattr(row, "assignments", None)
+    if every:
+        return tuple(every)
+    return (row.oxidation_states,) if row.oxidation_states else ()
+
+
 def _word(word: str) -> Predicate:
     z = atomic_numbers()
     if word in z:
         return lambda row, _: word in row.composition.symbols
+    if _ELEMENT_SET.match(word):
+        wanted = set(re.split(r"[-,]", word))
+        if wanted <= z.keys():
+            return lambda row, _: wanted <= set(row.composition.symbols)
     ion = _ION.match(word)
     if ion and ion.group(1) in z:
         symbol = ion.group(1)
         magnitude = int(ion.group(2) or ion.group(5) or 1)
         charge = magnitude if (ion.group(3) or ion.group(4)) == "+" else -magnitude
-        return lambda row, _: (row.oxidation_states or {}).get(symbol) == charge
+        return lambda row, _: any(states.get(symbol) == charge for states in row_assignments(row))
     if _FORMULA.match(word):
         try:
             comp = parse_formula(word)
         except InputError:
             comp = None
         if comp is not None and comp.arity > 1:  # "O8" is no composition of a system: text
-            if any(ch.isdigit() for ch in word):
-                return _exactly(comp)
-            wanted = set(comp.symbols)
-            return lambda row, _: wanted <= set(row.composition.symbols)
+            return _exactly(comp)
     needle = word.lower()
     return lambda _, text: needle in text
 

@@ -33,10 +33,28 @@ def test_ions_in_either_notation(rows: list[SystemRow]) -> None:
     assert not {r.composition for r in peroxide_like} & {r.composition for r in _hits(rows, "O2-")}
 
 
-def test_formulas_with_counts_are_exact_without_counts_an_element_set(rows: list[SystemRow]) -> None:
+def test_formulas_are_exact_and_element_sets_need_dashes_or_commas(rows: list[SystemRow]) -> None:
     assert [r.composition for r in _hits(rows, "SnO2")] == [parse_formula("SnO2")]
     assert [r.composition for r in _hits(rows, "Sn3ZnLi2O8")] == [parse_formula("Li2ZnSn3O8")]
-    assert _hits(rows, "SnO") == [r for r in rows if {"Sn", "O"} <= set(r.composition.symbols)]
+    # counts left out are 1, as chemists write: the paper's Table 1 formulas find themselves
+    assert [r.composition for r in _hits(rows, "ZnO")] == [parse_formula("ZnO")]
+    assert [r.composition for r in _hits(rows, "LiZnSnO")] == [parse_formula("LiZnSnO")]
+    both = [r for r in rows if {"Sn", "O"} <= set(r.composition.symbols)]
+    assert _hits(rows, "Sn-O") == _hits(rows, "O,Sn") == both and len(both) > 1
+
+
+def test_an_ion_matches_any_assignment_not_only_the_first() -> None:
+    """Fe3O4 with mixed valence is Fe2+ Fe3+ Fe3+: a row listing several assignments matches each ion."""
+    from dataclasses import dataclass
+
+    @dataclass
+    class Row:
+        composition: object
+        oxidation_states: dict
+        assignments: tuple
+
+    row = Row(parse_formula("SnO"), {"Sn": 2, "O": -2}, ({"Sn": 2, "O": -2}, {"Sn": 4, "O": -2}))
+    assert parse_query("Sn4+")(row, "") and parse_query("Sn2+")(row, "") and not parse_query("Sn3+")(row, "")
 
 
 def test_words_combine_and_fall_back_to_text(rows: list[SystemRow]) -> None:

@@ -12,7 +12,7 @@ from rich.table import Table
 
 from chemspace.core.census import CensusResult, run_census
 from chemspace.core.errors import CancelledError
-from chemspace.core.rule import CATEGORIES
+from chemspace.core.rule import CATEGORIES, arity_name
 from chemspace.tui.options import (
     ArityOpt,
     KnownOpt,
@@ -25,8 +25,6 @@ from chemspace.tui.options import (
     settings_from_options,
 )
 from chemspace.tui.progress import census_progress
-
-ARITY_NAMES = {2: "Binary", 3: "Ternary", 4: "Quaternary", 5: "Quinary", 6: "Senary"}
 
 
 def _cell(value: int | None, unique: int) -> str:
@@ -49,7 +47,7 @@ def census_table(result: CensusResult) -> Table:
         for cat in CATEGORIES:
             table.add_column(cat.capitalize(), justify="right")
     for arity, c in result.arities.items():
-        row = [ARITY_NAMES[arity] + ("" if c.complete else " (partial)"), f"{c.unique:,}"]
+        row = [arity_name(arity, title=True) + ("" if c.complete else " (partial)"), f"{c.unique:,}"]
         row += [_cell(c.allowed, c.unique), _cell(c.forbidden, c.unique)]
         if with_known:
             row += [f"{c.known:,}"] + [_cell(c.count(cat), c.unique) for cat in CATEGORIES]

@@ -27,6 +27,7 @@ from chemspace.core.errors import InputError
 from chemspace.core.export import output_format
 from chemspace.core.figures import check_colouring, check_figure_path, draw
 from chemspace.core.reduce import REDUCERS, Projection, make_reducer, project_samples
+from chemspace.core.rule import arity_name
 from chemspace.tui.options import (
     KnownOpt,
     MaxStoichOpt,
@@ -39,7 +40,6 @@ from chemspace.tui.options import (
     parse_arities,
     settings_from_options,
 )
-from chemspace.tui.widgets.style import ARITY_NAMES
 
 
 def projection_table(projection: Projection) -> pa.Table:
@@ -161,7 +161,8 @@ def project_command(
             task = progress.add_task("figure", total=1)
             try:
                 shown = [projections[p] for p in panels]
-                titles = [f"{ARITY_NAMES[n]} · {p.embedding} · {p.reducer} · {len(p):,} points" for p in shown]
+                name = arity_name(n, title=True)
+                titles = [f"{name} · {p.embedding} · {p.reducer} · {len(p):,} points" for p in shown]
                 draw(shown, figure, colour, columns=len(REDUCERS) if grid else 1, titles=titles)
             except OSError as exc:
                 raise InputError(f"cannot write {str(figure)!r}: {exc.strerror or exc}") from None

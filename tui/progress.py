@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
 from chemspace.core.census import ArityCensus, ProgressCallback
+from chemspace.core.rule import arity_name
 from chemspace.tui.options import err_console
 
 
@@ -24,8 +25,7 @@ def census_progress(arities: tuple[int, ...]) -> Iterator[ProgressCallback]:
         transient=False,
         disable=not err_console.is_terminal,
     )
-    names = {2: "binary", 3: "ternary", 4: "quaternary", 5: "quinary", 6: "senary"}
-    tasks = {a: progress.add_task(f"{names[a]:>10}", total=1.0, allowed=0) for a in arities}
+    tasks = {a: progress.add_task(f"{arity_name(a):>10}", total=1.0, allowed=0) for a in arities}
 
     def update(census: ArityCensus) -> None:
         progress.update(tasks[census.arity], completed=census.fraction, allowed=census.allowed)

@@ -10,8 +10,8 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Label, ProgressBar, Static
 
 from chemspace.core.census import ArityCensus, CensusSettings
-from chemspace.core.rule import CATEGORIES
-from chemspace.tui.widgets.style import ARITY_NAMES, LABEL_STYLES, count_text
+from chemspace.core.rule import CATEGORIES, arity_name
+from chemspace.tui.widgets.style import count_text, marked
 
 #: Rows of the counts table, in the paper's order.
 ROWS = ("unique", "allowed", "forbidden", "known", *CATEGORIES)
@@ -32,7 +32,7 @@ class ArityProgress(Horizontal):
         self._state = "waiting"
 
     def compose(self) -> ComposeResult:
-        yield Label(ARITY_NAMES[self.arity], classes="arity-name")
+        yield Label(arity_name(self.arity, title=True), classes="arity-name")
         yield ProgressBar(total=1.0, show_eta=False, show_percentage=True)
         yield Label("waiting", classes="arity-state")
 
@@ -131,12 +131,12 @@ class CensusPanel(VerticalScroll):
         table.add_column("")
         for arity in self.settings.arities:
             census = self._censuses.get(arity)
-            name = ARITY_NAMES[arity]
+            name = arity_name(arity, title=True)
             if census is not None and not census.complete:
                 name += " (partial)" if (self._cancelled or not self._running) else " …"
             table.add_column(name, justify="right")
         for row in ROWS:
-            cells: list[Text | str] = [Text(row.capitalize(), style=LABEL_STYLES.get(row, ""))]
+            cells: list[Text | str] = [marked(row)]
             for arity in self.settings.arities:
                 census = self._censuses.get(arity)
                 if census is None:
