@@ -24,6 +24,7 @@ from chemspace.core.known import (
     save_set,
 )
 from chemspace.core.mp_client import DEFAULT_ENDPOINT, fetch_materials_project
+from chemspace.core.rule import arity_name
 from chemspace.tui.options import err_console, guarded
 
 known_app = typer.Typer(help="Known-materials sets: Materials Project download, file imports.", no_args_is_help=True)
@@ -117,25 +118,44 @@ def list_() -> None:
             soft_wrap=True,
         )
         return
-    table = Table(title="Known-materials sets", caption=f"outside: at max stoichiometry {LIST_MAX_STOICH}, smact14")
-    for col in ("Name", "Source", "Version", "Date", "Entries", "Binary", "Ternary", "Quaternary", "5-6", "Outside"):
-        table.add_column(col, justify="left" if col in ("Name", "Source", "Version", "Date", "Outside") else "right")
+    console = Console()
     elements = element_table(DEFAULT_OXIDATION_STATES)
+    rows = []
     for name in names:
         known = load_set(name)
         counts = known.count_by_arity()
         _, outside = known.within(LIST_MAX_STOICH, elements)
-        table.add_row(
-            name,
-            known.source,
-            known.version or "—",
-            known.date or "—",
-            f"{known.entry_count:,}",
-            *(f"{counts.get(a, 0):,}" for a in (2, 3, 4)),
-            f"{counts.get(5, 0) + counts.get(6, 0):,}",
-            "\n".join(f"{v:,} {k}" for k, v in sorted(outside.items())) or "0",
+        rows.append(
+            {
+                "Name": name,
+                "Source": known.source,
+                "Version": known.version or "—",
+                "Date": known.date or "—",
+                "Entries": f"{known.entry_count:,}",
+                **{arity_name(a, title=True): f"{counts.get(a, 0):,}" for a in (2, 3, 4)},
+                "5-6": f"{counts.get(5, 0) + counts.get(6, 0):,}",
+                "Outside": "\n".join(f"{v:,} {k}" for k, v in sorted(outside.items())) or "0",
+            }
         )
-    Console().print(table)
+    caption = f"outside: at max stoichiometry {LIST_MAX_STOICH}, smact14"
+    if console.width >= 120:
+        table = Table(title="Known-materials sets", caption=caption)
+        for col in rows[0]:
+            numeric = col not in ("Name", "Source", "Version", "Date", "Outside")
+            table.add_column(col, justify="right" if numeric else "left")
+        for row in rows:
+            table.add_row(*row.values())
+        console.print(table)
+        return
+    # a narrow terminal (80 columns): one block per set, a field per line, so nothing is squeezed
+    for row in rows:
+        block = Table(title=f"Known-materials set {row['Name']}", show_header=False, caption=caption)
+        block.add_column(style="bold")
+        block.add_column()
+        for field, value in row.items():
+            if field != "Name":
+                block.add_row(field, value)
+        console.print(block)
 
 
 @known_app.command("remove")

@@ -101,6 +101,7 @@ class CensusPane(Pane):
         self.state = CensusState()
         self.started_at = 0.0
         self.first_counts_at: float | None = None
+        self.kernels_ready_at: float | None = None
         self._worker: Worker | None = None
         self._ticker: Timer | None = None
 
@@ -125,6 +126,7 @@ class CensusPane(Pane):
         """Start (or restart: the running worker is cancelled by exclusivity) the census."""
         self.started_at = time.perf_counter()
         self.first_counts_at = None
+        self.kernels_ready_at = None
         self.state = CensusState(generation=self.state.generation + 1, running=True)
         self.query_one(CensusPanel).reset(STARTING)
         if self._ticker is not None:
@@ -134,8 +136,8 @@ class CensusPane(Pane):
         self.post_message(self.Changed(self.state))
 
     def _tick(self) -> None:
-        """Say how long the start has taken while no counts have arrived yet."""
-        if self.first_counts_at is None and self.state.running:
+        """Say how long the start has taken until the first chunk is counted (the kernels are loaded then)."""
+        if self.kernels_ready_at is None and self.state.running:
             self.query_one(CensusPanel).set_status(f"{STARTING} · {time.perf_counter() - self.started_at:.0f} s")
 
     @work(thread=True, exclusive=True, group="census", exit_on_error=False, name="census", description="census")
@@ -155,13 +157,14 @@ class CensusPane(Pane):
             return
         census = message.census
         panel = self.query_one(CensusPanel)
+        now = time.perf_counter() - self.started_at
         if self.first_counts_at is None:
-            self.first_counts_at = time.perf_counter() - self.started_at
-            if self.show_elapsed:
-                self.notify(f"kernels ready after {self.first_counts_at:.1f} s: counting", timeout=3)
+            self.first_counts_at = now  # the up-front counts (sizes, never-passing subsets)
+        elif self.kernels_ready_at is None:
+            self.kernels_ready_at = now  # a chunk was counted: the kernels are loaded
         self.state = replace(self.state, censuses={**self.state.censuses, census.arity: census})
         panel.update_census(census)
-        if self.state.running:
+        if self.state.running and self.kernels_ready_at is not None:
             panel.set_status(f"counting {arity_name(census.arity)} compositions… (c cancels)")
         self._show_elements(census)
         self.post_message(self.Changed(self.state))

@@ -107,7 +107,8 @@ class CensusPanel(VerticalScroll):
         census = self._censuses.get(arity)
         if census is None:
             return "cancelled" if self._cancelled else ("waiting" if self._running else "not run")
-        elapsed = f" {census.elapsed:.1f} s" if self.show_elapsed else ""
+        # no "0.0 s" while the first chunk waits for the kernels to load: the status line says why
+        elapsed = f" {census.elapsed:.1f} s" if self.show_elapsed and census.elapsed >= 0.05 else ""
         if census.complete:
             return f"done{elapsed}"
         if self._cancelled or not self._running:
