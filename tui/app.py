@@ -70,7 +70,7 @@ class MainScreen(Screen):
                 title = pane.TITLE if pane.TAB_ID != "system" else f"System {'-'.join(app.system or ())}"
                 with TabPane(f"{title} [{number}]", id=pane.TAB_ID):
                     yield pane
-        yield Footer()
+        yield Footer(compact=True)  # every key of the projection tab fits 80 columns
 
 
 class ChemspaceApp(App[None]):
@@ -202,10 +202,12 @@ class ChemspaceApp(App[None]):
 
     def action_tab(self, tab: str) -> None:
         """Switch to a tab by id."""
-        if self.pane(tab) is None:
+        pane = self.pane(tab)
+        if pane is None:
             self.notify("the system table needs --system, e.g. chemspace-tui --system Li-Zn-Sn-O", timeout=3)
             return
         self.main.query_one(TabbedContent).active = tab
+        pane.shown()  # now, not on TabActivated: keys typed right after the tab key reach the new pane
 
     def action_cancel(self) -> None:
         """Stop the census between chunks (from any tab)."""

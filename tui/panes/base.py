@@ -58,9 +58,14 @@ class Pane(Vertical):
 
     def shown(self) -> None:
         """The tab was opened."""
-        target = self.focus_target()
-        if target is not None:
-            target.focus()
+        focus_now(self.focus_target())
+
+
+def focus_now(widget: Widget | None) -> None:
+    """Focus at once, not after the queued events (``Widget.focus`` defers): keys typed right after
+    ``/`` or a tab key then reach the widget they were meant for."""
+    if widget is not None:
+        widget.screen.set_focus(widget)
 
 
 def yield_cpu_to_interface(niceness: int = 10) -> None:

@@ -27,7 +27,7 @@ from chemspace.core.errors import InputError
 from chemspace.core.known import KnownSet
 from chemspace.core.reduce import Projection, warm_up
 from chemspace.core.rule import CATEGORIES, LABELS, arity_name
-from chemspace.tui.panes.base import CensusState, ExportJob, Pane, yield_cpu_to_interface
+from chemspace.tui.panes.base import CensusState, ExportJob, Pane, focus_now, yield_cpu_to_interface
 from chemspace.tui.panes.periodic import cycle
 from chemspace.tui.widgets.scatter import COLOURINGS, ProjectionData, ProjectionPlot, legend
 from chemspace.tui.widgets.style import marked
@@ -262,8 +262,7 @@ class ProjectionPane(Pane):
         plot.show(data, self.colouring, title, self.highlight)
         classes = [] if data is None else sorted({str(c) for c in data.classes(self.colouring)})
         self.query_one("#scatter-legend", Static).update(legend(classes, self.colouring) if classes else "")
-        if data is None:
-            self.query_one("#point-info", Static).update("")
+        self.query_one("#point-info", Static).update("" if data is None else "arrows move the point cursor")
 
     @on(ProjectionPlot.Drawn)
     def _drawn(self, message: ProjectionPlot.Drawn) -> None:
@@ -328,13 +327,14 @@ class ProjectionPane(Pane):
 
     def action_find(self) -> None:
         """Open the highlight box."""
-        self.add_class("-finding")
-        self.query_one("#find", Input).focus()
+        find = self.query_one("#find", Input)
+        find.display = True
+        focus_now(find)
 
     def highlight_text(self, text: str) -> None:
         """Highlight the points matching ``text`` (what `f` and enter on the periodic table do)."""
         self.query_one("#find", Input).value = text
-        self.add_class("-finding")
+        self.query_one("#find", Input).display = True
         self._apply_highlight(text)
 
     def _apply_highlight(self, text: str) -> None:
@@ -353,7 +353,7 @@ class ProjectionPane(Pane):
     def _find_submitted(self, event: Input.Submitted) -> None:
         event.stop()
         plot = self.query_one(ProjectionPlot)
-        plot.focus()
+        focus_now(plot)
         if self.highlight is not None and self.highlight.any():
             plot.move_to(int(np.flatnonzero(self.highlight)[0]))
         elif event.value.strip():
@@ -363,8 +363,8 @@ class ProjectionPane(Pane):
         """Escape closes the highlight box (the highlight stays until the box is emptied)."""
         if event.key == "escape" and self.query_one("#find", Input).has_focus:
             event.stop()
-            self.remove_class("-finding")
-            self.query_one(ProjectionPlot).focus()
+            self.query_one("#find", Input).display = False
+            focus_now(self.query_one(ProjectionPlot))
 
     # ------------------------------------------------------------ selectors
 

@@ -18,7 +18,7 @@ from chemspace.core.census import CensusSettings
 from chemspace.core.errors import InputError
 from chemspace.core.known import KnownSet
 from chemspace.core.system import SystemRow, system_rows
-from chemspace.tui.panes.base import ExportJob, Pane
+from chemspace.tui.panes.base import ExportJob, Pane, focus_now
 from chemspace.tui.widgets import SystemExplorer
 
 
@@ -85,7 +85,7 @@ class SystemPane(Pane):
 
     def action_focus_filter(self) -> None:
         """Focus the filter box."""
-        self.query_one("#system-filter", Input).focus()
+        focus_now(self.query_one("#system-filter", Input))
 
     def action_sort(self) -> None:
         """Sort by the next column."""

@@ -112,12 +112,12 @@ class SystemExplorer(Vertical):
         """Escape leaves the filter box for the table, so letter and digit keys work again."""
         if event.key == "escape" and self.query_one("#system-filter", Input).has_focus:
             event.stop()
-            self.query_one(DataTable).focus()
+            self.screen.set_focus(self.query_one(DataTable))
 
     @on(Input.Submitted, "#system-filter")
     def _filter_submitted(self) -> None:
         self.apply_filter()
-        self.query_one(DataTable).focus()
+        self.screen.set_focus(self.query_one(DataTable))
 
     @on(Select.Changed)
     def _select_changed(self, event: Select.Changed) -> None:
