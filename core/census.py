@@ -14,15 +14,18 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
 from chemspace.core import kernels
+from chemspace.core.checkpoint import ArityState, Checkpoint
 from chemspace.core.composition import Composition
 from chemspace.core.elements import ElementTable, element_table
-from chemspace.core.engine import ArityPlan, Sampler, batch_allowed, charge_tables
+from chemspace.core.engine import ArityPlan, Sampler, batch_allowed, charge_tables, kernels_cached
 from chemspace.core.errors import InputError
 from chemspace.core.known import NOT_IN_POOL, KnownSet
 from chemspace.core.rule import CATEGORIES, Rule, check_arity
@@ -69,6 +72,13 @@ class CensusSettings:
             element_table(self.oxidation_states, self.pool)  # validates symbols
         return replace(self, arities=tuple(sorted(self.arities)))
 
+    def fingerprint(self) -> dict:
+        """What the counts depend on (not samples or seed): a checkpoint is valid only for these."""
+        d = self.as_dict()
+        d.pop("samples")
+        d.pop("seed")
+        return d
+
     def as_dict(self) -> dict:
         """JSON-ready settings (the rule's fields at top level, as before the rule existed)."""
         return {
@@ -105,11 +115,28 @@ class ArityCensus:
     samples: dict[str, list[Composition]] = field(default_factory=dict)
     complete: bool = False
     elapsed: float = 0.0
+    work_done: int = 0
+    work_total: int = 0
+    phase: str = "counting"  # compiling, counting, sampling, done or cancelled
 
     @property
     def fraction(self) -> float:
         """Fraction of the unique compositions processed so far."""
         return self.done / self.unique if self.unique else 1.0
+
+    @property
+    def work_fraction(self) -> float:
+        """Fraction of the work done: element subsets the kernels have counted (what the ETA follows).
+
+        Compositions over elements that can never pass are counted up front at no cost, so the
+        share of compositions runs ahead of the work; this does not.
+        """
+        return self.work_done / self.work_total if self.work_total else 1.0
+
+    @property
+    def running(self) -> bool:
+        """True until the arity's count is final (shares read so far are of the processed part only)."""
+        return self.phase not in ("done", "cancelled")
 
     @property
     def forbidden(self) -> int:
@@ -199,6 +226,16 @@ class CensusResult:
 ProgressCallback = Callable[[ArityCensus], None]
 
 
+class BlockRunner(Protocol):
+    """Where blocks of stems are counted: in-process threads (LocalRunner) or Dask workers."""
+
+    def run(
+        self, plan: ArityPlan, todo: np.ndarray, cancel: threading.Event | None
+    ) -> Iterator[tuple[np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray]]]:
+        """Yield (block, (allowed per stem, per active element, per subset)) until ``todo`` is done or cancelled."""
+        ...
+
+
 @dataclass
 class _KnownLabels:
     """Known compositions of one arity inside the census space, labelled and placed on stems.
@@ -224,6 +261,8 @@ def run_census(
     known: KnownSet | None = None,
     on_progress: ProgressCallback | None = None,
     cancel: threading.Event | None = None,
+    checkpoint: Path | str | None = None,
+    runner: BlockRunner | None = None,
 ) -> CensusResult:
     """Run the census for every arity in ``settings``.
 
@@ -233,13 +272,17 @@ def run_census(
     known : known-materials set for the four categories, or None for allowed/forbidden only.
     on_progress : called with the arity's running census after every chunk (from this thread).
     cancel : set it to stop between chunks; the result is then marked cancelled and partial.
+    checkpoint : a file recording finished work every few seconds; a run with the same settings
+        resumes from it and ends with the same result as an uninterrupted run.
+    runner : where blocks of work run; default in-process threads (see :mod:`chemspace.core.distributed`).
     """
     settings = settings.validated()
     table = element_table(settings.oxidation_states, settings.pool)
+    saver = Checkpoint(checkpoint, settings.fingerprint()) if checkpoint is not None else None
     started = time.perf_counter()
     result = CensusResult(settings=settings, arities={}, known_name=None if known is None else known.name)
     for arity in settings.arities:
-        census = _run_arity(table, arity, settings, known, on_progress, cancel)
+        census = _run_arity(table, arity, settings, known, on_progress, cancel, saver, runner or LocalRunner())
         result.arities[arity] = census
         if not census.complete:
             result.cancelled = True
@@ -255,11 +298,13 @@ def _run_arity(
     known: KnownSet | None,
     on_progress: ProgressCallback | None,
     cancel: threading.Event | None,
+    saver: Checkpoint | None,
+    runner: BlockRunner,
 ) -> ArityCensus:
-    """Count one arity chunk by chunk, then draw samples."""
+    """Count one arity block by block (resuming a checkpoint's finished stems), then draw samples."""
     t0 = time.perf_counter()
     n_pool = len(table)
-    tables = charge_tables(table)
+    tables = charge_tables(table, settings.rule)
     plan = ArityPlan(arity, settings.max_stoich, tables)
     cp = kernels.coprime_count(arity, settings.max_stoich)
     active_pool = np.array([table.index(s) for s in tables.symbols], dtype=np.int64)
@@ -269,6 +314,7 @@ def _run_arity(
         unique=math.comb(n_pool, arity) * cp,
         element_unique=np.full(n_pool, math.comb(n_pool - 1, arity - 1) * cp, dtype=np.int64),
         element_allowed=np.zeros(n_pool, dtype=np.int64),
+        work_total=plan.n_subsets,
     )
     # subsets with an element that can never pass are all forbidden: account for them up front
     n_act = len(tables.symbols)
@@ -282,40 +328,84 @@ def _run_arity(
         census.element_interesting = np.zeros(n_pool, dtype=np.int64)
         census.known_outside = labels.outside
         _fold_known(census, labels, None)
+
+    stem_allowed = np.zeros(len(plan.stems), dtype=np.int64)
+    processed = np.zeros(len(plan.stems), dtype=np.bool_)
+    resumed = saver.states.get(arity) if saver is not None else None
+    if resumed is not None and len(resumed.processed) == len(plan.stems):
+        processed[:] = resumed.processed
+        stem_allowed[:] = resumed.stem_allowed
+        census.element_allowed[:] = resumed.element_allowed
+        _add_blocks(census, plan, labels, np.flatnonzero(processed), cp, active_pool)
+        census.allowed = int(stem_allowed[processed].sum())
+    stored = ~processed  # the per-subset store only holds what this run counts
+    if not processed.all():
+        census.phase = "compiling" if not kernels_cached() else "counting"
     if on_progress:
         on_progress(census)
 
     subset_counts = plan.subset_store()
-    stem_allowed = np.zeros(len(plan.stems), dtype=np.int64)
-    processed = np.zeros(len(plan.stems), dtype=np.bool_)
-    sizer = _ChunkSizer()
-    cancelled = False
-    for block in plan.chunks_adaptive(sizer):
-        if cancel is not None and cancel.is_set():
-            cancelled = True
-            break
-        tc = time.perf_counter()
-        allowed, per_element, _ = plan.count(block, subset_counts)
-        dt = time.perf_counter() - tc
+    for block, (allowed, per_element, counts) in runner.run(plan, ~processed, cancel):
+        census.phase = "counting"
         stem_allowed[block] = allowed
         processed[block] = True
+        if subset_counts.size:
+            start = int(plan.stem_offsets[block[0]])
+            subset_counts[start : start + len(counts)] = counts  # blocks are contiguous stem ranges
         census.allowed += int(allowed.sum())
         census.element_allowed[active_pool] += per_element
-        census.done += int(plan.stem_weights[block].sum()) * cp
-        census.element_done[active_pool] += _element_subsets(plan, block) * cp
-        if labels is not None:
-            _fold_known(census, labels, block)
+        _add_blocks(census, plan, labels, block, cp, active_pool)
         census.elapsed = time.perf_counter() - t0
+        if saver is not None:
+            saver.update(arity, ArityState(processed.copy(), stem_allowed.copy(), census.element_allowed.copy()))
         if on_progress:
             on_progress(census)
-        sizer.update(int(plan.stem_weights[block].sum()), dt)
-    census.complete = not cancelled
+    census.complete = bool(processed.all())
+    if saver is not None:
+        saver.update(arity, ArityState(processed, stem_allowed, census.element_allowed), force=True)
+    census.phase = "sampling"
+    if on_progress:
+        on_progress(census)
     rng = np.random.default_rng([settings.seed, arity])
-    census.samples = _draw_samples(plan, stem_allowed, processed, subset_counts, labels, settings.samples, rng)
+    census.samples = _draw_samples(plan, stem_allowed, processed, subset_counts, stored, labels, settings.samples, rng)
     census.elapsed = time.perf_counter() - t0
+    census.phase = "done" if census.complete else "cancelled"
     if on_progress:
         on_progress(census)
     return census
+
+
+def _add_blocks(
+    census: ArityCensus,
+    plan: ArityPlan,
+    labels: _KnownLabels | None,
+    stems: np.ndarray,
+    cp: int,
+    active_pool: np.ndarray,
+) -> None:
+    """Count the compositions of finished ``stems`` as processed (and their known ones by category)."""
+    census.work_done += int(plan.stem_weights[stems].sum())
+    census.done += int(plan.stem_weights[stems].sum()) * cp
+    census.element_done[active_pool] += _element_subsets(plan, stems) * cp
+    if labels is not None:
+        _fold_known(census, labels, stems)
+
+
+class LocalRunner:
+    """Blocks of stems counted in this process by numba's threads, sized to take about CHUNK_SECONDS."""
+
+    def run(
+        self, plan: ArityPlan, todo: np.ndarray, cancel: threading.Event | None
+    ) -> Iterator[tuple[np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray]]]:
+        """Yield (block, (allowed per stem, per active element, per subset)) for the stems in ``todo``."""
+        sizer = _ChunkSizer()
+        for block in plan.chunks_adaptive(sizer, todo):
+            if cancel is not None and cancel.is_set():
+                return
+            tc = time.perf_counter()
+            out = plan.count(block)
+            sizer.update(int(plan.stem_weights[block].sum()), time.perf_counter() - tc)
+            yield block, out
 
 
 class _ChunkSizer:
@@ -360,7 +450,7 @@ def _label_known(table: ElementTable, plan: ArityPlan, known: KnownSet) -> _Know
     where = {s: i for i, s in enumerate(table.symbols)}
     pool_idx = np.array([[where[s] for s in c.symbols] for c in comps], dtype=np.int64).reshape(-1, plan.arity)
     counts = np.array([c.counts for c in comps], dtype=np.int64).reshape(-1, plan.arity)
-    allowed = batch_allowed(table, pool_idx, counts)
+    allowed = batch_allowed(table, pool_idx, counts, plan.tables.rule)
     kernel_of_pool = np.full(len(table), -1, dtype=np.int64)
     for s, i in plan.tables.index.items():
         kernel_of_pool[where[s]] = i
@@ -375,8 +465,12 @@ def _label_known(table: ElementTable, plan: ArityPlan, known: KnownSet) -> _Know
 def _fold_known(census: ArityCensus, labels: _KnownLabels, block: np.ndarray | None) -> None:
     """Add the known compositions on this block's stems (``None``: the up-front ones) to the counts."""
     assert census.element_standard is not None and census.element_interesting is not None
-    # blocks are contiguous stem ranges
-    here = labels.upfront if block is None else (labels.stem_of >= block[0]) & (labels.stem_of <= block[-1])
+    if block is None:
+        here = labels.upfront
+    else:
+        mask = np.zeros(int(block.max(initial=-1)) + 2, dtype=np.bool_)
+        mask[block] = True
+        here = ~labels.upfront & mask[np.clip(labels.stem_of, 0, len(mask) - 1)]
     std = here & labels.allowed
     intr = here & ~labels.allowed
     census.standard = (census.standard or 0) + int(std.sum())
@@ -390,6 +484,7 @@ def _draw_samples(
     stem_allowed: np.ndarray,
     processed: np.ndarray,
     subset_counts: np.ndarray,
+    stored: np.ndarray,
     labels: _KnownLabels | None,
     k: int,
     rng: np.random.Generator,
@@ -397,7 +492,7 @@ def _draw_samples(
     """Uniform samples per label, and per category when a known set is given (processed stems only)."""
     if k <= 0:
         return {}
-    sampler = Sampler(plan, np.where(processed, stem_allowed, 0), processed, subset_counts)
+    sampler = Sampler(plan, np.where(processed, stem_allowed, 0), processed, subset_counts, stored)
     if labels is None:
         return {"allowed": sampler.sample(k, True, rng), "forbidden": sampler.sample(k, False, rng)}
     done = labels.upfront | processed[np.maximum(labels.stem_of, 0)]

@@ -95,23 +95,63 @@ def parse_system(text: str) -> tuple[str, ...]:
     return tuple(symbols)
 
 
-def _read_custom_file(path: Path) -> dict[str, tuple[int, ...]]:
-    """Read an oxidation-state file in smact's format (``Fe +2 +3`` per line) with smact's own reader."""
-    from smact.data_loader import lookup_element_oxidation_states_custom
+#: Largest oxidation state magnitude a file may give (the largest known is Ir+9; bounds the kernels' sums).
+MAX_OXIDATION_STATE = 9
 
+
+def _read_custom_file(path: Path) -> dict[str, tuple[int, ...]]:
+    """Read an oxidation-state file in smact's format (``Fe +2 +3`` per line, ``#`` comments), checked.
+
+    Read here rather than with smact's ``lookup_element_oxidation_states_custom``, which gives the
+    same states for a well-formed file (tested) but drops what it cannot read without a word: a
+    UTF-8 byte-order mark hides the first element, lines with unknown symbols or without digits
+    vanish, a repeated element silently keeps its last line, and a state of 10^20 overflows later.
+    Here each of those is an InputError naming the file and line. A symbol alone on a line is an
+    element with no states (as in smact's files); elements past Lr (smact's files list Rf..Hs)
+    are outside the pool and ignored.
+    """
+    where = f"oxidation-state file {str(path)!r}"
     try:
-        with path.open("r", encoding="utf-8") as handle:
-            handle.read(1)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            data = lookup_element_oxidation_states_custom("all", str(path), copy=True)
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read oxidation-state file {str(path)!r}: {exc}") from None
-    except (ValueError, IndexError) as exc:
-        raise InputError(f"oxidation-state file {str(path)!r} is not in smact's format: {exc}") from None
-    if not isinstance(data, dict) or not data:
-        raise InputError(f"oxidation-state file {str(path)!r} holds no oxidation states")
-    return {sym: tuple(int(q) for q in states) for sym, states in data.items() if sym in atomic_numbers()}
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise InputError(f"cannot read {where}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise InputError(f"cannot read {where}: not UTF-8 text (byte {exc.start})") from None
+    states: dict[str, tuple[int, ...]] = {}
+    first_line: dict[str, int] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        tokens = line.split()
+        if not tokens or tokens[0].startswith("#"):
+            continue
+        symbol = tokens[0]
+        if symbol not in _any_element():
+            raise InputError(f"{where}, line {number}: {symbol[:20]!r} is not an element symbol")
+        if symbol in first_line:
+            raise InputError(f"{where}, line {number}: {symbol} is listed again (first on line {first_line[symbol]})")
+        first_line[symbol] = number
+        states[symbol] = tuple(_oxidation_state(token, f"{where}, line {number}") for token in tokens[1:])
+    if not any(states.values()):
+        raise InputError(f"{where} holds no oxidation states (expected lines like 'Fe +2 +3')")
+    return {s: q for s, q in states.items() if s in atomic_numbers()}
+
+
+def _oxidation_state(token: str, where: str) -> int:
+    """One state from a file: an integer within +-MAX_OXIDATION_STATE, else InputError."""
+    if not re.fullmatch(r"[+-]?[0-9]+", token):
+        raise InputError(f"{where}: {token[:20]!r} is not an oxidation state (expected integers like +2 -1)")
+    if len(token.lstrip("+-")) > 3 or abs(value := int(token)) > MAX_OXIDATION_STATE:
+        raise InputError(
+            f"{where}: oxidation state {token[:20]} is outside -{MAX_OXIDATION_STATE}..+{MAX_OXIDATION_STATE}"
+        )
+    return value
+
+
+@functools.cache
+def _any_element() -> frozenset[str]:
+    """Every element symbol smact knows (H..Og), for telling an element past Lr from a typo."""
+    from smact import ordered_elements
+
+    return frozenset(ordered_elements(1, 118))
 
 
 @functools.cache

@@ -20,7 +20,8 @@ import numpy as np
 from chemspace.core import kernels
 from chemspace.core.composition import Composition
 from chemspace.core.elements import ElementTable
-from chemspace.core.rule import check_arity, check_max_stoich
+from chemspace.core.errors import InputError
+from chemspace.core.rule import MAX_STOICH_LIMIT, Rule, check_arity, check_max_stoich
 
 # numba's default threading layer aborts when two parallel kernels run at once (say the census in
 # one worker and a UMAP fit in another): every parallel call in the project takes this lock.
@@ -29,25 +30,35 @@ PARALLEL_LOCK = threading.Lock()
 
 @dataclass(frozen=True)
 class ChargeTables:
-    """Elements that can pass the filter, in electronegativity order, as kernel-ready arrays.
+    """Elements that can pass the rule, in electronegativity order, as kernel-ready arrays.
 
-    ``pos``/``neg`` hold each element's cationic charges and anionic charge magnitudes (a zero
-    oxidation state, as in the ``wiki`` set, appears in both), padded; ``npos``/``nneg`` count them.
+    Per element ``e`` and coefficient ``w`` (1..``max_weight``): ``psum[e, w-1, :npsum[e, w-1]]``
+    are the cationic charge sums ``w`` atoms can give (``w*q`` per state; every sum of ``w`` states
+    for a mixed-valence element under that rule), ``qsum``/``nqsum`` the anionic magnitudes, and
+    ``ssum``/``nssum`` the signed sums used without the Pauling test. A zero oxidation state (the
+    ``wiki`` set) counts on both sides. ``cls`` numbers the distinct per-element tables: two subsets
+    with the same classes (and electronegativity ties) in order have the same allowed count.
     """
 
     symbols: tuple[str, ...]
     states: tuple[tuple[int, ...], ...]
-    pos: np.ndarray
-    npos: np.ndarray
-    neg: np.ndarray
-    nneg: np.ndarray
+    rule: Rule
+    psum: np.ndarray
+    npsum: np.ndarray
+    qsum: np.ndarray
+    nqsum: np.ndarray
+    ssum: np.ndarray
+    nssum: np.ndarray
     has_zero: np.ndarray
     en: np.ndarray
+    metal: np.ndarray
+    cls: np.ndarray
+    n_classes: int
 
     @property
     def max_charge(self) -> int:
-        """Largest charge magnitude on either side."""
-        return int(max(self.pos.max(initial=0), self.neg.max(initial=0)))
+        """Largest charge magnitude a single atom can carry on either side."""
+        return int(max((abs(q) for st in self.states for q in st), default=0))
 
     @cached_property
     def index(self) -> dict[str, int]:
@@ -56,38 +67,80 @@ class ChargeTables:
 
     @property
     def kernel_tables(self) -> tuple[np.ndarray, ...]:
-        """(pos, npos, neg, nneg, has_zero, en): the tuple every kernel takes."""
-        return (self.pos, self.npos, self.neg, self.nneg, self.has_zero, self.en)
+        """(psum, npsum, qsum, nqsum, has_zero, en, ssum, nssum, metal): the tuple every kernel takes."""
+        return (self.psum, self.npsum, self.qsum, self.nqsum, self.has_zero, self.en, self.ssum, self.nssum, self.metal)
 
 
-def charge_tables(table: ElementTable) -> ChargeTables:
-    """Kernel tables for the elements of ``table`` that can ever pass (states and a Pauling value)."""
-    active = [i for i in range(len(table)) if table.can_pass(i)]
-    active.sort(key=lambda i: (table.electronegativity[i], i))  # pool is in Z order: ties by Z
-    width = max([len(table.oxidation_states[i]) for i in active] + [1])
-    n = len(active)
-    pos = np.zeros((n, width), dtype=np.int64)
-    neg = np.zeros((n, width), dtype=np.int64)
-    npos = np.zeros(n, dtype=np.int64)
-    nneg = np.zeros(n, dtype=np.int64)
-    has_zero = np.zeros(n, dtype=np.bool_)
-    for row, i in enumerate(active):
-        states = table.oxidation_states[i]
-        ps = sorted({q for q in states if q >= 0})
-        ns = sorted({-q for q in states if q <= 0})
-        pos[row, : len(ps)] = ps
-        neg[row, : len(ns)] = ns
-        npos[row], nneg[row] = len(ps), len(ns)
-        has_zero[row] = 0 in states
+def _sum_table(per_element: list[list[int]], mixed: list[bool], max_weight: int) -> tuple[np.ndarray, np.ndarray]:
+    """Charge sums of ``w`` atoms per element and coefficient: ``w*q``, or every ``w``-fold sum when mixed."""
+    rows: list[list[list[int]]] = []
+    for states, mv in zip(per_element, mixed):
+        by_weight, reach = [], {0} if states else set()
+        for w in range(1, max_weight + 1):
+            if mv:
+                reach = {r + q for r in reach for q in states}
+                by_weight.append(sorted(reach))
+            else:
+                by_weight.append(sorted({w * q for q in states}))
+        rows.append(by_weight)
+    width = max([len(v) for r in rows for v in r] + [1])
+    sums = np.zeros((len(rows), max_weight, width), dtype=np.int64)
+    counts = np.zeros((len(rows), max_weight), dtype=np.int64)
+    for i, r in enumerate(rows):
+        for w, v in enumerate(r):
+            sums[i, w, : len(v)] = v
+            counts[i, w] = len(v)
+    return sums, counts
+
+
+def charge_tables(table: ElementTable, rule: Rule | None = None, max_weight: int = MAX_STOICH_LIMIT) -> ChargeTables:
+    """Kernel tables for the elements of ``table`` that can pass ``rule`` (default: the paper's).
+
+    An element takes part when it has oxidation states and, under the Pauling test, a Pauling
+    value; with ``alloys`` every metal takes part too (with no states if it has none usable).
+    """
+    from smact import metals
+    from smact.screening import MIXED_VALENCE_ELEMENTS
+
+    rule = rule or Rule()
+    en_all = table.electronegativity
+    usable = [
+        bool(table.oxidation_states[i]) and (not rule.pauling or not math.isnan(en_all[i])) for i in range(len(table))
+    ]
+    active = [i for i in range(len(table)) if usable[i] or (rule.alloys and table.symbols[i] in metals)]
+    active.sort(key=lambda i: (math.isnan(en_all[i]), en_all[i], i))  # pool is in Z order: ties by Z
+    states = [tuple(table.oxidation_states[i]) if usable[i] else () for i in active]
+    mixed = [rule.mixed_valence and table.symbols[i] in MIXED_VALENCE_ELEMENTS for i in active]
+    metal = np.array([table.symbols[i] in metals for i in active], dtype=np.bool_)
+    pos = [sorted({q for q in st if q >= 0}) for st in states]
+    neg = [sorted({-q for q in st if q <= 0}) for st in states]
+    signed = [sorted(set(st)) for st in states]
+    keys = [
+        (tuple(p), tuple(n), bool(m), bool(rule.alloys and mt))
+        if rule.pauling
+        else (tuple(g), bool(m), bool(rule.alloys and mt))
+        for p, n, g, m, mt in zip(pos, neg, signed, mixed, metal)
+    ]
+    ids: dict[tuple, int] = {}
+    cls = np.array([ids.setdefault(k, len(ids)) for k in keys], dtype=np.int64)
+    psum, npsum = _sum_table(pos, mixed, max_weight)
+    qsum, nqsum = _sum_table(neg, mixed, max_weight)
+    ssum, nssum = _sum_table(signed, mixed, max_weight)
     return ChargeTables(
         symbols=tuple(table.symbols[i] for i in active),
-        states=tuple(table.oxidation_states[i] for i in active),
-        pos=pos,
-        npos=npos,
-        neg=neg,
-        nneg=nneg,
-        has_zero=has_zero,
-        en=np.array([table.electronegativity[i] for i in active], dtype=np.float64),
+        states=tuple(states),
+        rule=rule,
+        psum=psum,
+        npsum=npsum,
+        qsum=qsum,
+        nqsum=nqsum,
+        ssum=ssum,
+        nssum=nssum,
+        has_zero=np.array([0 in st for st in states], dtype=np.bool_),
+        en=np.array([en_all[i] for i in active], dtype=np.float64),
+        metal=metal,
+        cls=cls,
+        n_classes=len(ids),
     )
 
 
@@ -102,11 +155,15 @@ class ArityPlan:
     coprime: np.ndarray = field(init=False)
     stems: np.ndarray = field(init=False)
     stem_weights: np.ndarray = field(init=False)
+    mode: tuple = field(init=False)
+    signatures: SignatureCache = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         check_arity(self.arity)
         check_max_stoich(self.max_stoich)
-        self.nsum = kernels.sum_bound(self.arity, self.max_stoich, self.tables.max_charge)
+        rule = self.tables.rule
+        self.nsum = kernels.sum_bound(self.arity, self.max_stoich, self.tables.max_charge, rule.pauling)
+        self.mode = (rule.pauling, rule.alloys, 0 if rule.pauling else (self.nsum - 1) // 2)
         self.coprime = kernels.coprime_mask(self.arity, self.max_stoich)
         n = len(self.tables.symbols)
         stem_len = self.arity - 2
@@ -120,14 +177,11 @@ class ArityPlan:
         # work per stem ~ number of (a, b) completions
         rest = np.array([n], dtype=np.int64) if stem_len == 0 else n - 1 - self.stems[:, -1]
         self.stem_weights = (rest * (rest - 1) // 2).astype(np.int64)
+        self.signatures = SignatureCache(self)
 
     @property
     def n_active(self) -> int:
         return len(self.tables.symbols)
-
-    def _args(self) -> tuple:
-        t = self.tables
-        return (t.pos, t.npos, t.neg, t.nneg, t.has_zero, t.en, self.max_stoich, self.nsum)
 
     @cached_property
     def stem_offsets(self) -> np.ndarray:
@@ -146,6 +200,22 @@ class ArityPlan:
             return np.zeros(0, dtype=dtype)
         return np.zeros(self.n_subsets, dtype=dtype)
 
+    def block_subsets(self, block: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Every subset of stems ``block`` as (K, arity) EN-ordered kernel indices (kernels' order), and its stem."""
+        n = self.n_active
+        stems = self.stems[block]
+        first = stems[:, -1] + 1 if stems.shape[1] else np.zeros(len(block), dtype=np.int64)
+        n_a = np.maximum(n - 1 - first, 0)
+        task_stem = np.repeat(np.arange(len(block)), n_a)
+        task_a = np.concatenate([np.arange(f, n - 1) for f in first]) if len(block) else np.zeros(0, np.int64)
+        widths = n - 1 - task_a.astype(np.int64)
+        task_offset = np.concatenate([[0], np.cumsum(widths)[:-1]]).astype(np.int64)
+        total = int(widths.sum())
+        a_idx = np.repeat(task_a, widths)
+        b_idx = np.arange(total) - np.repeat(task_offset, widths) + a_idx + 1
+        subset_stem = np.repeat(task_stem, widths)
+        return np.column_stack([stems[subset_stem], a_idx, b_idx]).astype(np.int64), subset_stem
+
     def count(
         self, block: np.ndarray, subset_out: np.ndarray | None = None
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -154,42 +224,17 @@ class ArityPlan:
         Returns allowed counts per stem of the block, per active element, and per subset (in the
         kernels' order). Per-subset counts are also copied into ``subset_out`` when it is non-empty.
         """
-        t = self.tables
         n = self.n_active
-        stems = self.stems[block]
-        first = stems[:, -1] + 1 if stems.shape[1] else np.zeros(len(block), dtype=np.int64)
-        n_a = np.maximum(n - 1 - first, 0)
-        task_stem = np.repeat(np.arange(len(block)), n_a)
-        task_a = np.concatenate([np.arange(f, n - 1) for f in first]) if len(block) else np.zeros(0, np.int64)
-        task_a = task_a.astype(np.int64)
-        widths = n - 1 - task_a
-        task_offset = np.concatenate([[0], np.cumsum(widths)[:-1]]).astype(np.int64)
-        counts = np.zeros(int(widths.sum()), dtype=np.int64)
-        with PARALLEL_LOCK:
-            kernels.count_tasks(
-                stems,
-                task_stem,
-                task_a,
-                task_offset,
-                _group_starts(widths, 8 * nb.get_num_threads()),
-                n,
-                t.kernel_tables,
-                self.max_stoich,
-                self.nsum,
-                self.coprime,
-                counts,
-            )
-        subset_stem = np.repeat(task_stem, widths)
-        a_idx = np.repeat(task_a, widths)
-        b_idx = np.arange(len(counts)) - np.repeat(task_offset, widths) + a_idx + 1
-        per_element = np.bincount(a_idx, counts, n) + np.bincount(b_idx, counts, n)
-        for col in range(stems.shape[1]):
-            per_element += np.bincount(stems[subset_stem, col], counts, n)
+        elems, subset_stem = self.block_subsets(block)
+        counts = self.signatures.counts(elems)
+        per_element = np.zeros(n, dtype=np.int64)
+        for col in range(self.arity):
+            per_element += np.bincount(elems[:, col], counts, n).astype(np.int64)
         stem_allowed = np.bincount(subset_stem, counts, len(block)).astype(np.int64)
         if subset_out is not None and subset_out.size:
             start = int(self.stem_offsets[block[0]])
             subset_out[start : start + len(counts)] = counts  # blocks are contiguous stem ranges
-        return stem_allowed, per_element.astype(np.int64), counts
+        return stem_allowed, per_element, counts
 
     def stem_ranks(self, subsets: np.ndarray) -> np.ndarray:
         """Row in ``stems`` of each subset's stem; ``subsets`` is (K, arity) kernel indices, any order.
@@ -216,17 +261,90 @@ class ArityPlan:
         b = a + 1 + j - (int(ends[i - 1]) if i else 0)
         return np.array([a, b], dtype=np.int64)
 
-    def chunks_adaptive(self, target: Callable[[], int]) -> Iterator[np.ndarray]:
-        """Consecutive stem index ranges, each holding about ``target()`` subsets (asked per chunk)."""
+    def chunks_adaptive(self, target: Callable[[], int], todo: np.ndarray | None = None) -> Iterator[np.ndarray]:
+        """Consecutive stem index ranges, each holding about ``target()`` subsets (asked per chunk).
+
+        With ``todo`` (a bool per stem), only runs of stems still to do are chunked (a resumed run).
+        """
         cum = np.cumsum(self.stem_weights)
-        start = 0
         total = len(self.stems)
-        while start < total:
-            base = cum[start - 1] if start else 0
-            stop = int(np.searchsorted(cum, base + target(), side="right"))
-            stop = min(max(stop, start + 1), total)
-            yield np.arange(start, stop)
-            start = stop
+        todo = np.ones(total, dtype=np.bool_) if todo is None else todo
+        edges = np.flatnonzero(np.diff(np.concatenate([[0], todo.astype(np.int8), [0]])))
+        for run_start, run_stop in zip(edges[::2], edges[1::2]):
+            start = int(run_start)
+            while start < run_stop:
+                base = cum[start - 1] if start else 0
+                stop = int(np.searchsorted(cum, base + target(), side="right"))
+                stop = min(max(stop, start + 1), int(run_stop))
+                yield np.arange(start, stop)
+                start = stop
+
+
+class SignatureCache:
+    """Allowed count per subset signature, each signature counted once (the census's main saving).
+
+    Why: whether a composition passes depends only on its elements' per-element charge tables in
+    electronegativity order and on ties in that order, and much of that order is irrelevant
+    (:func:`kernels.signature_codes`); the 3.5 million quaternary subsets of smact14 have 234 408
+    signatures.
+    """
+
+    def __init__(self, plan: ArityPlan) -> None:
+        self.plan = plan
+        self.codes = np.zeros(0, dtype=np.int64)
+        self.values = np.zeros(0, dtype=np.int64)
+        self.base = 2 * max(plan.tables.n_classes, 1)
+        if self.base**plan.arity * (plan.arity + 1) ** 2 >= 2**62:
+            raise InputError(f"{plan.tables.n_classes} element classes are too many for arity {plan.arity}")
+
+    def counts(self, elems: np.ndarray) -> np.ndarray:
+        """Allowed count of every subset row of ``elems``, evaluating only signatures not seen before."""
+        if len(elems) == 0:
+            return np.zeros(0, dtype=np.int64)
+        plan, t = self.plan, self.plan.tables
+        with PARALLEL_LOCK:
+            codes = kernels.signature_codes(elems, t.cls, t.en, t.npsum, t.nqsum, self.base, plan.mode[0])
+        uniq, first, inverse = np.unique(codes, return_index=True, return_inverse=True)
+        where = np.searchsorted(self.codes, uniq)
+        seen = where < len(self.codes)
+        seen[seen] = self.codes[where[seen]] == uniq[seen]
+        if not seen.all():
+            fresh = uniq[~seen]
+            reps = np.ascontiguousarray(elems[first[~seen]])
+            values = np.zeros(len(reps), dtype=np.int64)
+            with PARALLEL_LOCK:
+                kernels.count_signatures(
+                    reps,
+                    t.cls,
+                    _group_starts(np.ones(len(reps), dtype=np.int64), 8 * nb.get_num_threads()),
+                    t.kernel_tables,
+                    plan.max_stoich,
+                    plan.nsum,
+                    plan.mode,
+                    plan.coprime,
+                    values,
+                )
+            merged = np.concatenate([self.codes, fresh])
+            order = np.argsort(merged, kind="stable")
+            self.codes = merged[order]
+            self.values = np.concatenate([self.values, values])[order]
+            where = np.searchsorted(self.codes, uniq)
+        return self.values[where][inverse.ravel()]
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+
+def kernels_cached() -> bool:
+    """Whether the census kernels are already compiled in numba's on-disk cache (else the first
+    call compiles them, about a minute once per install). Unsure answers say cached."""
+    try:
+        return all(
+            bool(k._cache._cache_file._load_index())  # numba's private cache index: empty when stale
+            for k in (kernels.count_signatures, kernels.signature_codes, kernels.nth_labelled_bits)
+        )
+    except Exception:  # any change in numba's internals: do not claim a compile
+        return True
 
 
 def _group_starts(widths: np.ndarray, groups: int) -> np.ndarray:
@@ -274,43 +392,36 @@ def _first_assignment(states: np.ndarray, nstates: np.ndarray, en: np.ndarray, w
             return np.empty(0, dtype=np.int64)
 
 
-@nb.njit(nogil=True, cache=True, parallel=True)
-def _batch_allowed(
-    idx: np.ndarray, weights: np.ndarray, states: np.ndarray, nstates: np.ndarray, en: np.ndarray
-) -> np.ndarray:
-    """Allowed flag per composition (rows of element indices and weights), by exhaustive search."""
-    k, n = idx.shape
-    out = np.zeros(k, dtype=np.bool_)
-    for r in nb.prange(k):
-        usable = True
-        for i in range(n):
-            if nstates[idx[r, i]] == 0 or np.isnan(en[idx[r, i]]):
-                usable = False
-        if usable:
-            found = _first_assignment(states[idx[r]], nstates[idx[r]], en[idx[r]], weights[r])
-            out[r] = found.size > 0
-    return out
-
-
-def batch_allowed(table: ElementTable, symbols: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """Allowed flags for many compositions of one arity at once.
+def batch_allowed(table: ElementTable, symbols: np.ndarray, counts: np.ndarray, rule: Rule | None = None) -> np.ndarray:
+    """Allowed flags under ``rule`` (default: the paper's) for many compositions of one arity at once.
 
     Parameters
     ----------
     symbols : (K, n) int64 indices into ``table`` (the pool).
     counts : (K, n) int64 coefficients.
     """
-    states, nstates = table.state_matrix
+    symbols = np.asarray(symbols, dtype=np.int64)
+    counts = np.asarray(counts, dtype=np.int64)
+    out = np.zeros(len(symbols), dtype=np.bool_)
     if len(symbols) == 0:
-        return np.zeros(0, dtype=np.bool_)
+        return out
+    tables = charge_tables(table, rule, max(MAX_STOICH_LIMIT, int(counts.max())))
+    kernel_of_pool = np.full(len(table), -1, dtype=np.int64)
+    for s, i in tables.index.items():
+        kernel_of_pool[table.index(s)] = i
+    kidx = kernel_of_pool[symbols]
+    inside = (kidx >= 0).all(axis=1)  # an element that cannot take part forbids the composition
+    order = np.argsort(kidx[inside], axis=1)
+    elems = np.take_along_axis(kidx[inside], order, axis=1)
+    weights = np.take_along_axis(counts[inside], order, axis=1)
     with PARALLEL_LOCK:
-        return _batch_allowed(
-            np.ascontiguousarray(symbols, dtype=np.int64),
-            np.ascontiguousarray(counts, dtype=np.int64),
-            states,
-            nstates,
-            table.electronegativity,
+        out[inside] = kernels.compositions_allowed(
+            np.ascontiguousarray(elems),
+            np.ascontiguousarray(weights),
+            tables.kernel_tables,
+            (tables.rule.pauling, tables.rule.alloys, 0),
         )
+    return out
 
 
 def oxidation_assignment(table: ElementTable, comp: Composition) -> dict[str, int] | None:
@@ -344,6 +455,7 @@ class Sampler:
     stem_allowed: np.ndarray
     processed: np.ndarray
     subset_counts: np.ndarray
+    stored: np.ndarray | None = None  # stems whose counts are in subset_counts (None: all processed ones)
 
     def __post_init__(self) -> None:
         self._cp = kernels.coprime_count(self.plan.arity, self.plan.max_stoich)
@@ -399,12 +511,13 @@ class Sampler:
             t.kernel_tables,
             self.plan.max_stoich,
             self.plan.nsum,
+            self.plan.mode,
         )
         return Composition.from_kernel_rows(t.symbols, np.asarray(elems, dtype=np.int64), self._tuples[bits])
 
     def _stem_counts(self, stem_idx: int) -> np.ndarray:
         """Allowed count of each subset of a stem (kernel order), stored or recounted."""
-        if self.subset_counts.size:
+        if self.subset_counts.size and (self.stored is None or self.stored[stem_idx]):
             off = int(self.plan.stem_offsets[stem_idx])
             width = int(self.plan.stem_weights[stem_idx])
             return self.subset_counts[off : off + width].astype(np.int64)
@@ -415,7 +528,7 @@ def subset_flags(plan: ArityPlan, elems: np.ndarray) -> np.ndarray:
     """Allowed flag per weight tuple (bit-index order) for one EN-ordered subset."""
     t = plan.tables
     return kernels.subset_allowed_flags(
-        np.ascontiguousarray(elems, dtype=np.int64), t.kernel_tables, plan.max_stoich, plan.nsum
+        np.ascontiguousarray(elems, dtype=np.int64), t.kernel_tables, plan.max_stoich, plan.nsum, plan.mode
     )
 
 

@@ -66,16 +66,18 @@ def _build_prefix_level(
     prev: np.ndarray,
     prev_nonempty: np.ndarray,
     prev_bits: int,
-    charges: np.ndarray,
-    ncharges: int,
+    sums: np.ndarray,
+    nsums: np.ndarray,
     max_stoich: int,
     out: np.ndarray,
     out_nonempty: np.ndarray,
 ) -> None:
-    """Extend prefix sum-sets by one cation: out[s] = U_{w,c} prev[s - w*c] placed at digit value w.
+    """Extend prefix sum-sets by one element: out[s] = U_{w,v} prev[s - v] placed at digit value w.
 
-    ``prev`` holds, per sum, a bitset over ``prev_bits`` prefix tuples (for the empty prefix: one
-    tuple, sum 0). ``out`` gets bitsets over ``prev_bits * max_stoich`` tuples.
+    ``sums[w - 1, :nsums[w - 1]]`` are the charge sums ``w`` atoms of the element can give (``w*q``
+    per state, or every sum of ``w`` states under mixed valence; signed when the Pauling test is
+    off, with sums stored from an origin). ``prev`` holds, per sum, a bitset over ``prev_bits``
+    prefix tuples; ``out`` gets bitsets over ``prev_bits * max_stoich`` tuples.
     """
     nsum = out.shape[0]
     out[:, :] = 0
@@ -85,9 +87,9 @@ def _build_prefix_level(
             continue
         for w in range(1, max_stoich + 1):
             off = (w - 1) * prev_bits
-            for ci in range(ncharges):
-                s = sp + w * charges[ci]
-                if s < nsum:
+            for ci in range(nsums[w - 1]):
+                s = sp + sums[w - 1, ci]
+                if 0 <= s < nsum:
                     _or_bits(out[s], off, prev[sp], prev_bits)
                     out_nonempty[s] = True
 
@@ -96,8 +98,8 @@ def _build_prefix_level(
 def _suffix_sums(
     elems: np.ndarray,
     start: int,
-    neg: np.ndarray,
-    nneg: np.ndarray,
+    qsum: np.ndarray,
+    nqsum: np.ndarray,
     max_stoich: int,
     nsum: int,
     out: np.ndarray,
@@ -119,8 +121,8 @@ def _suffix_sums(
         for w in range(1, max_stoich + 1):
             base = (w - 1) * count
             for r in range(count):
-                for ai in range(nneg[e]):
-                    shift = w * neg[e, ai]
+                for ai in range(nqsum[e, w - 1]):
+                    shift = qsum[e, w - 1, ai]
                     if shift >= nsum:
                         continue
                     row = tmp[base + r]
@@ -150,10 +152,10 @@ def _suffix_sums(
 def _single_cation_split(
     elems: np.ndarray,
     levels: np.ndarray,
-    pos: np.ndarray,
-    pos_count: np.ndarray,
-    neg: np.ndarray,
-    nneg: np.ndarray,
+    psum: np.ndarray,
+    npsum: np.ndarray,
+    qsum: np.ndarray,
+    nqsum: np.ndarray,
     qlevels: np.ndarray,
     qnonempty: np.ndarray,
     flat: np.ndarray,
@@ -166,9 +168,9 @@ def _single_cation_split(
     """
     n = elems.shape[0]
     for p in range(1, n):
-        if nneg[elems[p]] == 0:
+        if nqsum[elems[p], 0] == 0:
             return
-    limit = min(levels.shape[1], 8 * pos[elems[0], pos_count[elems[0]] - 1] + 1)
+    limit = min(levels.shape[1], psum[elems[0], 7, npsum[elems[0], 7] - 1] + 1)
     qlevels[0, :limit, :] = 0
     qnonempty[0, :limit] = False
     qlevels[0, 0, 0] = np.uint64(1)
@@ -180,8 +182,8 @@ def _single_cation_split(
             qlevels[j - 1, :limit],
             qnonempty[j - 1, :limit],
             bits,
-            neg[e],
-            nneg[e],
+            qsum[e],
+            nqsum[e],
             8,
             qlevels[j, :limit],
             qnonempty[j, :limit],
@@ -209,29 +211,49 @@ def _single_cation_split(
 
 
 @nb.njit(nogil=True, cache=True)
-def _allowed_bits(elems: np.ndarray, tables: tuple, max_stoich: int, scratch: tuple) -> None:
+def _fill_all(flat: np.ndarray, total_bits: int) -> None:
+    """Set the first ``total_bits`` bits of ``flat`` (every weight tuple allowed)."""
+    for j in range(total_bits >> 6):
+        flat[j] = ~np.uint64(0)
+    rem = total_bits & 63
+    if rem:
+        flat[total_bits >> 6] = np.uint64((1 << rem) - 1)
+
+
+@nb.njit(nogil=True, cache=True)
+def _level_tables(tables: tuple, pauling: bool) -> tuple:
+    """(sums, counts) the prefix levels are built from: cationic sums, or signed sums without Pauling."""
+    if pauling:
+        return tables[0], tables[1]
+    return tables[6], tables[7]
+
+
+@nb.njit(nogil=True, cache=True)
+def _allowed_bits(elems: np.ndarray, tables: tuple, max_stoich: int, scratch: tuple, mode: tuple) -> None:
     """Fill the scratch ``flat`` bitset with the allowed weight tuples of subset ``elems``.
 
-    ``elems`` are EN-ordered indices of elements that can pass; ``tables`` is
-    :func:`kernel_tables`' tuple; the scratch ``levels[k]`` must hold the prefix sum-sets of
-    ``elems[:k]`` for every ``k`` with ``level_ok[k]`` (see :func:`_prepare_levels`).
+    ``elems`` are EN-ordered element indices; ``tables`` is ChargeTables.kernel_tables' tuple and
+    ``mode`` the rule's ``(pauling, alloys, origin)``; the scratch ``levels[k]`` must hold the prefix
+    sum-sets of ``elems[:k]`` for every ``k`` with ``level_ok[k]`` (see :func:`_prepare_levels`).
     """
-    pos, pos_count, neg, nneg, has_zero, en = tables
+    psum, npsum, qsum, nqsum, has_zero, en, ssum, nssum, metal = tables
+    pauling, alloys, origin = mode
     levels, level_nonempty, level_ok, flat, suffix, tmp, qlevels, qnonempty = scratch
     n = elems.shape[0]
     nsum = levels.shape[1]
     flat[:] = 0
     all_zero = True
+    all_metal = True
     for p in range(n):
         if not has_zero[elems[p]]:
             all_zero = False
-    if all_zero:  # every element neutral: the all-zero assignment passes for every ratio
-        total_bits = max_stoich**n
-        for j in range(total_bits >> 6):
-            flat[j] = ~np.uint64(0)
-        rem = total_bits & 63
-        if rem:
-            flat[total_bits >> 6] = np.uint64((1 << rem) - 1)
+        if not metal[elems[p]]:
+            all_metal = False
+    if all_zero or (alloys and all_metal):  # neutral at every ratio, or an alloy: every tuple passes
+        _fill_all(flat, max_stoich**n)
+        return
+    if not pauling:
+        _neutral_bits(elems, ssum, nssum, max_stoich, origin, levels[n - 1], level_nonempty[n - 1], level_ok, flat)
         return
     prefix_bits = 1
     for k in range(1, n):
@@ -240,35 +262,36 @@ def _allowed_bits(elems: np.ndarray, tables: tuple, max_stoich: int, scratch: tu
             break  # a prefix element has no cationic state: longer prefixes fail too
         if k == 1 and max_stoich == 8 and n >= 3:
             if en[elems[0]] < en[elems[1]]:
-                _single_cation_split(elems, levels, pos, pos_count, neg, nneg, qlevels, qnonempty, flat)
+                _single_cation_split(elems, levels, psum, npsum, qsum, nqsum, qlevels, qnonempty, flat)
             continue
-        if pos_count[elems[k - 1]] == 0:
+        if npsum[elems[k - 1], 0] == 0:
             break
         if not en[elems[k - 1]] < en[elems[k]]:
             continue
         suffix_ok = True
         for p in range(k, n):
-            if nneg[elems[p]] == 0:
+            if nqsum[elems[p], 0] == 0:
                 suffix_ok = False
         if not suffix_ok:
             continue
         # anion sums above the prefix's largest cation sum can never balance: clip the sum range
         reach = 0
         for p in range(k):
-            reach += max_stoich * pos[elems[p], pos_count[elems[p]] - 1]
+            e = elems[p]
+            reach += psum[e, max_stoich - 1, npsum[e, max_stoich - 1] - 1]
         limit = min(nsum, reach + 1)
         lvl = levels[k]
         ne = level_nonempty[k]
-        if k == n - 1:  # one anion, the common case: its sums are just w * a
+        if k == n - 1:  # one anion, the common case: its sums are listed per weight
             last = elems[n - 1]
             for w in range(1, max_stoich + 1):
                 off = (w - 1) * prefix_bits
-                for ai in range(nneg[last]):
-                    s = w * neg[last, ai]
+                for ai in range(nqsum[last, w - 1]):
+                    s = qsum[last, w - 1, ai]
                     if s < limit and ne[s]:
                         _or_bits(flat, off, lvl[s], prefix_bits)
             continue
-        nrows = _suffix_sums(elems, k, neg, nneg, max_stoich, limit, suffix, tmp)
+        nrows = _suffix_sums(elems, k, qsum, nqsum, max_stoich, limit, suffix, tmp)
         sw = (limit + 63) >> 6
         for r in range(nrows):
             off = r * prefix_bits
@@ -284,6 +307,36 @@ def _allowed_bits(elems: np.ndarray, tables: tuple, max_stoich: int, scratch: tu
 
 
 @nb.njit(nogil=True, cache=True)
+def _neutral_bits(
+    elems: np.ndarray,
+    ssum: np.ndarray,
+    nssum: np.ndarray,
+    max_stoich: int,
+    origin: int,
+    lvl: np.ndarray,
+    ne: np.ndarray,
+    level_ok: np.ndarray,
+    flat: np.ndarray,
+) -> None:
+    """Charge neutrality alone (no Pauling test): some signed sum of the last element cancels the rest.
+
+    ``lvl``/``ne`` are the signed prefix sum-sets of ``elems[:-1]`` (sum ``v`` stored at ``origin + v``).
+    """
+    n = elems.shape[0]
+    if not level_ok[n - 1]:
+        return
+    prefix_bits = max_stoich ** (n - 1)
+    nsum = lvl.shape[0]
+    last = elems[n - 1]
+    for w in range(1, max_stoich + 1):
+        off = (w - 1) * prefix_bits
+        for j in range(nssum[last, w - 1]):
+            s = origin - ssum[last, w - 1, j]
+            if 0 <= s < nsum and ne[s]:
+                _or_bits(flat, off, lvl[s], prefix_bits)
+
+
+@nb.njit(nogil=True, cache=True)
 def _count_masked(flat: np.ndarray, mask: np.ndarray) -> int:
     """Popcount of ``flat & mask``."""
     total = 0
@@ -296,33 +349,37 @@ def _count_masked(flat: np.ndarray, mask: np.ndarray) -> int:
 def _prepare_levels(
     elems: np.ndarray,
     upto: int,
-    pos: np.ndarray,
-    npos: np.ndarray,
+    sums: np.ndarray,
+    nsums: np.ndarray,
     max_stoich: int,
     levels: np.ndarray,
     level_nonempty: np.ndarray,
     level_ok: np.ndarray,
     start: int,
+    origin: int,
 ) -> None:
-    """Build prefix levels ``start..upto`` for ``elems`` (levels below ``start`` already built)."""
+    """Build prefix levels ``start..upto`` for ``elems`` (levels below ``start`` already built).
+
+    The empty prefix reaches sum 0, stored at index ``origin`` (0 with the Pauling test).
+    """
     bits = max_stoich ** (start - 1) if start > 0 else 1
     for k in range(max(start, 1), upto + 1):
         if k == 1:
             level_ok[0] = True
             levels[0, :, :] = 0
             level_nonempty[0, :] = False
-            levels[0, 0, 0] = np.uint64(1)
-            level_nonempty[0, 0] = True
+            levels[0, origin, 0] = np.uint64(1)
+            level_nonempty[0, origin] = True
             bits = 1
-        if not level_ok[k - 1] or npos[elems[k - 1]] == 0:
+        if not level_ok[k - 1] or nsums[elems[k - 1], 0] == 0:
             level_ok[k] = False
         else:
             _build_prefix_level(
                 levels[k - 1],
                 level_nonempty[k - 1],
                 bits,
-                pos[elems[k - 1]],
-                npos[elems[k - 1]],
+                sums[elems[k - 1]],
+                nsums[elems[k - 1]],
                 max_stoich,
                 levels[k],
                 level_nonempty[k],
@@ -353,66 +410,115 @@ def _new_scratch(arity: int, max_stoich: int, nsum: int) -> tuple:
     )
 
 
+@nb.njit(nogil=True, cache=True)
+def _evaluate(elems: np.ndarray, start: int, tables: tuple, max_stoich: int, scratch: tuple, mode: tuple) -> None:
+    """Allowed bitset of one EN-ordered subset into ``scratch``'s flat; prefix levels from ``start`` rebuilt."""
+    sums, nsums = _level_tables(tables, mode[0])
+    levels, level_nonempty, level_ok = scratch[0], scratch[1], scratch[2]
+    n = elems.shape[0]
+    _prepare_levels(elems, n - 1, sums, nsums, max_stoich, levels, level_nonempty, level_ok, start, mode[2])
+    _allowed_bits(elems, tables, max_stoich, scratch, mode)
+
+
 @nb.njit(nogil=True, cache=True, parallel=True)
-def count_tasks(
-    stems: np.ndarray,
-    task_stem: np.ndarray,
-    task_a: np.ndarray,
-    task_offset: np.ndarray,
+def count_signatures(
+    reps: np.ndarray,
+    cls: np.ndarray,
     group_start: np.ndarray,
-    n_active: int,
     tables: tuple,
     max_stoich: int,
     nsum: int,
+    mode: tuple,
     coprime: np.ndarray,
     out: np.ndarray,
 ) -> None:
-    """Allowed count of every subset ``stem + (a, b)`` for each task ``(stem, a)`` and every ``b > a``.
+    """Allowed count of each representative subset ``reps[i]`` (EN-ordered rows), written to ``out[i]``.
 
-    Tasks are small (at most ``n_active`` subsets) and come in contiguous groups of similar work;
-    groups run in parallel, each with its own scratch, rebuilding stem levels only when the stem
-    changes.
-
-    Parameters
-    ----------
-    stems : (S, arity - 2) int64, leading element indices (EN order, increasing).
-    task_stem, task_a : per task, its stem row and its second-to-last element.
-    task_offset : where each task's counts start in ``out`` (one slot per ``b``, increasing).
-    group_start : (G + 1,) task index where each group starts, then the task count.
-    tables : the element tables from :func:`kernel_tables`.
-    out : per-subset allowed counts, written in place.
+    Rows are sorted by signature, so neighbours share leading element classes: a group rebuilds
+    prefix levels only from the first position whose class changed. Groups run in parallel.
     """
-    arity = stems.shape[1] + 2
-    pos, npos = tables[0], tables[1]
+    arity = reps.shape[1]
     for g in nb.prange(group_start.shape[0] - 1):
         scratch = _new_scratch(arity, max_stoich, nsum)
-        levels, level_nonempty, level_ok, flat = scratch[0], scratch[1], scratch[2], scratch[3]
-        elems = np.zeros(arity, dtype=np.int64)
-        current = -1
+        prev = np.full(arity, -1, dtype=np.int64)
         for t in range(group_start[g], group_start[g + 1]):
-            if task_stem[t] != current:
-                current = task_stem[t]
-                elems[: arity - 2] = stems[current]
-                _prepare_levels(elems, arity - 2, pos, npos, max_stoich, levels, level_nonempty, level_ok, 1)
-            a = task_a[t]
-            elems[arity - 2] = a
-            _prepare_levels(elems, arity - 1, pos, npos, max_stoich, levels, level_nonempty, level_ok, arity - 1)
-            slot = task_offset[t]
-            for b in range(a + 1, n_active):
-                elems[arity - 1] = b
-                _allowed_bits(elems, tables, max_stoich, scratch)
-                out[slot] = _count_masked(flat, coprime)
-                slot += 1
+            elems = reps[t].copy()
+            d = 0
+            while d < arity - 1 and cls[elems[d]] == prev[d]:
+                d += 1
+            for i in range(arity):
+                prev[i] = cls[elems[i]]
+            _evaluate(elems, d + 1, tables, max_stoich, scratch, mode)
+            out[t] = _count_masked(scratch[3], coprime)
+
+
+@nb.njit(nogil=True, cache=True, inline="always")
+def _sort_range(c: np.ndarray, lo: int, hi: int) -> None:
+    """Insertion-sort ``c[lo:hi]`` in place (a handful of class ids)."""
+    for i in range(lo + 1, hi):
+        v = c[i]
+        j = i - 1
+        while j >= lo and c[j] > v:
+            c[j + 1] = c[j]
+            j -= 1
+        c[j + 1] = v
+
+
+@nb.njit(nogil=True, cache=True, parallel=True)
+def signature_codes(
+    elems: np.ndarray, cls: np.ndarray, en: np.ndarray, npsum: np.ndarray, nqsum: np.ndarray, base: int, pauling: bool
+) -> np.ndarray:
+    """One int64 per EN-ordered subset row naming all its allowed count depends on.
+
+    With the Pauling test a passing split puts every position up to the last element without
+    anionic states (``l``) among the cations and every position from the first element without
+    cationic states (``f``) among the anions: inside those two blocks order is irrelevant (class
+    ids sorted), and only ties at a possible split (``l < i <= f``) matter. Without the test,
+    order is irrelevant altogether. The count is invariant under these changes; the bitset is
+    not, so the kernels evaluate a real representative subset.
+    """
+    k, n = elems.shape
+    out = np.empty(k, dtype=np.int64)
+    for r in nb.prange(k):
+        c = np.empty(n, dtype=np.int64)
+        tie = np.zeros(n, dtype=np.int64)
+        for i in range(n):
+            c[i] = cls[elems[r, i]]
+        f, last = n, -1
+        if pauling:
+            for i in range(n):
+                if npsum[elems[r, i], 0] == 0:
+                    f = i
+                    break
+            for i in range(n - 1, -1, -1):
+                if nqsum[elems[r, i], 0] == 0:
+                    last = i
+                    break
+        lo, hi = max(last + 1, 1), min(f, n - 1)  # the splits that can pass
+        if not pauling or lo > hi:  # order is irrelevant (or no split can pass)
+            _sort_range(c, 0, n)
+            if pauling:
+                tie[0] = 1  # position 0 never ties: marks "no split" apart from orders that have one
+        else:
+            for i in range(lo, hi + 1):
+                if en[elems[r, i]] == en[elems[r, i - 1]]:
+                    tie[i] = 1
+            _sort_range(c, 0, last + 1)
+            _sort_range(c, f, n)
+        code = (last + 1) * (n + 1) + f  # where the forced blocks end is part of the signature
+        for i in range(n):
+            code = code * base + c[i] * 2 + tie[i]
+        out[r] = code
+    return out
 
 
 @nb.njit(nogil=True, cache=True)
-def subset_allowed_flags(elems: np.ndarray, tables: tuple, max_stoich: int, nsum: int) -> np.ndarray:
+def subset_allowed_flags(elems: np.ndarray, tables: tuple, max_stoich: int, nsum: int, mode: tuple) -> np.ndarray:
     """Allowed flag for every weight tuple of one EN-ordered subset, as a bool array of ``M**n``."""
     arity = elems.shape[0]
     scratch = _new_scratch(arity, max_stoich, nsum)
-    levels, level_nonempty, level_ok, flat = scratch[0], scratch[1], scratch[2], scratch[3]
-    _prepare_levels(elems, arity - 1, tables[0], tables[1], max_stoich, levels, level_nonempty, level_ok, 1)
-    _allowed_bits(elems, tables, max_stoich, scratch)
+    _evaluate(elems, 1, tables, max_stoich, scratch, mode)
+    flat = scratch[3]
     total = max_stoich**arity
     out = np.zeros(total, dtype=np.bool_)
     for i in range(total):
@@ -429,6 +535,7 @@ def nth_labelled_bits(
     tables: tuple,
     max_stoich: int,
     nsum: int,
+    mode: tuple,
 ) -> np.ndarray:
     """For each row ``i``: bit index of the ``ranks[i]``-th coprime tuple of subset ``elems[i]`` with the label.
 
@@ -438,13 +545,11 @@ def nth_labelled_bits(
     """
     k, arity = elems.shape
     scratch = _new_scratch(arity, max_stoich, nsum)
-    levels, level_nonempty, level_ok, flat = scratch[0], scratch[1], scratch[2], scratch[3]
+    flat = scratch[3]
     nwords = (max_stoich**arity + 63) // 64
     out = np.full(k, -1, dtype=np.int64)
     for i in range(k):
-        row = elems[i].copy()
-        _prepare_levels(row, arity - 1, tables[0], tables[1], max_stoich, levels, level_nonempty, level_ok, 1)
-        _allowed_bits(row, tables, max_stoich, scratch)
+        _evaluate(elems[i].copy(), 1, tables, max_stoich, scratch, mode)
         r = ranks[i]
         for w in range(nwords):
             word = (flat[w] if allowed else ~flat[w]) & coprime[w]
@@ -456,6 +561,67 @@ def nth_labelled_bits(
                 word &= word - np.uint64(1)
             out[i] = w * 64 + _popcount((word & (~word + np.uint64(1))) - np.uint64(1))
             break
+    return out
+
+
+@nb.njit(nogil=True, cache=True)
+def _reachable(elems: np.ndarray, weights: np.ndarray, sums: np.ndarray, nsums: np.ndarray, size: int, origin: int):
+    """Charge sums (stored at ``origin + v``) that elements ``elems`` with ``weights`` can give together."""
+    cur = np.zeros(size, dtype=np.bool_)
+    cur[origin] = True
+    for p in range(elems.shape[0]):
+        e, w = elems[p], weights[p]
+        nxt = np.zeros(size, dtype=np.bool_)
+        for s in range(size):
+            if cur[s]:
+                for j in range(nsums[e, w - 1]):
+                    t = s + sums[e, w - 1, j]
+                    if 0 <= t < size:
+                        nxt[t] = True
+        cur = nxt
+    return cur
+
+
+@nb.njit(nogil=True, cache=True, parallel=True)
+def compositions_allowed(elems: np.ndarray, weights: np.ndarray, tables: tuple, mode: tuple) -> np.ndarray:
+    """Allowed flag per composition (rows of EN-ordered element indices and their coefficients).
+
+    The same rule as the bitset kernels, decided one composition at a time: an alloy or all-zero
+    states pass; otherwise some split (cations before a strict electronegativity step, anions
+    after) balances, or, without the Pauling test, some signed sum is zero.
+    """
+    psum, npsum, qsum, nqsum, has_zero, en, ssum, nssum, metal = tables
+    pauling, alloys = mode[0], mode[1]
+    k, n = elems.shape
+    size = 2 * n * max(psum.max(), qsum.max(), 1) + 1
+    half = size // 2
+    out = np.zeros(k, dtype=np.bool_)
+    for r in nb.prange(k):
+        row, w = elems[r], weights[r]
+        all_zero, all_metal = True, True
+        for p in range(n):
+            all_zero &= has_zero[row[p]]
+            all_metal &= metal[row[p]]
+        if all_zero or (alloys and all_metal):
+            out[r] = True
+            continue
+        if not pauling:
+            out[r] = _reachable(row, w, ssum, nssum, size, half)[half]
+            continue
+        for split in range(1, n):
+            if not en[row[split - 1]] < en[row[split]]:
+                continue
+            ok = True
+            for p in range(n):
+                if (p < split and npsum[row[p], 0] == 0) or (p >= split and nqsum[row[p], 0] == 0):
+                    ok = False
+            if not ok:
+                continue
+            cat = _reachable(row[:split], w[:split], psum, npsum, half + 1, 0)
+            an = _reachable(row[split:], w[split:], qsum, nqsum, half + 1, 0)
+            if (cat & an).any():
+                out[r] = True
+                break
     return out
 
 
@@ -499,9 +665,10 @@ def _mobius(d: int) -> int:
     return result
 
 
-def sum_bound(arity: int, max_stoich: int, max_charge: int) -> int:
-    """Number of distinct charge sums a side of a split can need (0..bound-1)."""
-    return (arity - 1) * max_stoich * max(max_charge, 1) + 1
+def sum_bound(arity: int, max_stoich: int, max_charge: int, pauling: bool = True) -> int:
+    """Number of distinct charge sums a prefix can need (0..bound-1); twice as many, signed, without Pauling."""
+    one_side = (arity - 1) * max_stoich * max(max_charge, 1)
+    return one_side + 1 if pauling else 2 * one_side + 1
 
 
 def unique_total(n_elements: int, arity: int, max_stoich: int) -> int:

@@ -318,11 +318,19 @@ def cache_path(x: np.ndarray, method: str, params: Mapping[str, Any]) -> Path:
 
 
 def _load_cached(path: Path, n: int) -> np.ndarray | None:
+    """The cached ``n`` x 2 projection at ``path``, or None to recompute and replace it.
+
+    Anything unreadable or implausible is a miss, never an error: an empty or truncated file
+    (EOFError, ValueError), a pickled or non-array payload, the wrong shape, a dtype other than
+    float64 (strings, objects, complex), or a value that is not finite.
+    """
     try:
         xy = np.load(path, allow_pickle=False)
-    except (OSError, ValueError):
-        return None  # missing, or damaged by something else: recompute and overwrite
-    return xy if xy.shape == (n, 2) else None
+    except Exception:  # missing, or damaged: numpy raises EOFError, ValueError, OSError, UnpicklingError...
+        return None
+    if not isinstance(xy, np.ndarray) or xy.dtype != np.float64 or xy.shape != (n, 2):
+        return None
+    return xy if np.isfinite(xy).all() else None
 
 
 def _fit(

@@ -4,8 +4,8 @@ Words are read, in order of preference, as:
 
 * an element symbol (case-sensitive, ``O``, ``Sn``): the composition contains that element;
 * an element set, the symbols joined by ``-`` or ``,`` (``Li-Zn``, ``Sn,O``): it contains all of them;
-* an ion (``Sn2+``, ``Sn+2``, ``O2-``, ``Li+``): one of the composition's charge-neutral oxidation-state
-  assignments has it;
+* an ion (``Sn2+``, ``Sn+2``, ``O2-``, ``Li+``): any of the composition's passing oxidation-state
+  assignments has it (not only the first: SnO2 lists Sn+4 O-2 and Sn+2 O-1);
 * a formula (``SnO2``, ``Li2ZnSn3O8``, ``ZnO``, ``LiZnSnO``, in any element order): exactly that
   reduced composition, a missing count meaning 1, as chemists write (the paper's Table 1 formulas
   find themselves);
@@ -48,12 +48,13 @@ def parse_query(query: str) -> RowQuery:
     return RowQuery(tuple(_word(w) for w in query.split()))
 
 
-def row_assignments(row: SystemRow) -> tuple[dict[str, int], ...]:
-    """Every charge-neutral assignment of the row (all of them where the row lists them, else its first)."""
-    every = getattr(row, "assignments", None)
-    if every:
-        return tuple(every)
-    return (row.oxidation_states,) if row.oxidation_states else ()
+def has_ion(row: SystemRow, symbol: str, charge: int) -> bool:
+    """Whether any of the row's assignments gives ``symbol`` that charge (on any atom, under mixed valence)."""
+    for states in row.assignments:
+        q = states.get(symbol)
+        if q == charge or (isinstance(q, list) and charge in q):
+            return True
+    return False
 
 
 def _word(word: str) -> Predicate:
@@ -69,7 +70,7 @@ def _word(word: str) -> Predicate:
         symbol = ion.group(1)
         magnitude = int(ion.group(2) or ion.group(5) or 1)
         charge = magnitude if (ion.group(3) or ion.group(4)) == "+" else -magnitude
-        return lambda row, _: any(states.get(symbol) == charge for states in row_assignments(row))
+        return lambda row, _: has_ion(row, symbol, charge)
     if _FORMULA.match(word):
         try:
             comp = parse_formula(word)

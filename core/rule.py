@@ -11,6 +11,7 @@ keys and CSV values stay what they were.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import asdict, dataclass, replace
 from enum import StrEnum
 
@@ -22,6 +23,10 @@ MIN_ARITY = 2
 MAX_ARITY = 6
 #: Largest stoichiometric coefficient accepted anywhere (the paper uses 8).
 MAX_STOICH_LIMIT = 16
+#: Random seeds accepted by the census and the projections (numpy and scikit-learn take 32-bit seeds).
+MAX_SEED = 2**32 - 1
+#: Most samples drawn per label or category (the paper draws 3 000; projections of more are impractical).
+MAX_SAMPLES = 100_000
 
 ARITY_NAMES: dict[int, str] = {2: "binary", 3: "ternary", 4: "quaternary", 5: "quinary", 6: "senary"}
 
@@ -56,9 +61,33 @@ class Reason(StrEnum):
     ELECTRONEGATIVITY = "electronegativity"  # neutral assignments exist, every one fails Pauling
 
 
+class Basis(StrEnum):
+    """What makes an allowed composition allowed."""
+
+    OXIDATION_STATES = "oxidation-states"  # a neutral assignment passes the rule's tests
+    ALLOY = "alloy"  # metals only, with Rule.alloys (smact_validity's include_alloys)
+    ELEMENT = "element"  # a single element (smact_validity calls any element valid)
+
+
 LABELS: tuple[Label, ...] = tuple(Label)
 CATEGORIES: tuple[Category, ...] = tuple(Category)
 REASONS: tuple[Reason, ...] = tuple(Reason)
+
+
+@functools.cache
+def alloy_metals() -> frozenset[str]:
+    """smact's list of metals: the elements ``smact_validity(include_alloys=True)`` lets form alloys."""
+    from smact import metals
+
+    return frozenset(metals)
+
+
+@functools.cache
+def mixed_valence_elements() -> frozenset[str]:
+    """smact's ``MIXED_VALENCE_ELEMENTS``: elements whose atoms may take different states (Fe in Fe3O4)."""
+    from smact.screening import MIXED_VALENCE_ELEMENTS
+
+    return frozenset(MIXED_VALENCE_ELEMENTS)
 
 
 def category(allowed: bool, known: bool) -> Category:
@@ -133,3 +162,7 @@ class Rule:
     def as_dict(self) -> dict:
         """JSON-ready fields."""
         return asdict(self)
+
+
+#: The paper's rule (smact14, coefficients <= 8, charge neutrality + Pauling): the default everywhere.
+PAPER_RULE = Rule()

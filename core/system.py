@@ -1,7 +1,10 @@
 """The chemical-system view: every composition over every subset of a few elements, fully labelled.
 
 For Li-Zn-Sn-O that is 5 837 compositions (728 allowed) over the 11 subsets of 2..4 elements; each
-row carries the oxidation states that allow it and, with a known set, its category and entries.
+row carries every oxidation-state assignment that allows it (or the reason it is forbidden, with a
+witness for electronegativity failures) and, with a known set, its category and entries. Rows follow
+:func:`chemspace.core.explain.explain`: under the default rule the assignments are exactly what
+``smact_filter(..., species_unique=True)`` reports for the composition.
 """
 
 from __future__ import annotations
@@ -11,15 +14,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from chemspace.core.composition import Composition
-from chemspace.core.elements import DEFAULT_OXIDATION_STATES, ElementTable, element_table, parse_system
-from chemspace.core.engine import (
-    ArityPlan,
-    charge_tables,
-    check_max_stoich,
-    enumerate_subset,
-    oxidation_assignment,
-)
+from chemspace.core.elements import element_table, parse_system
+from chemspace.core.engine import ArityPlan, charge_tables, enumerate_subset
+from chemspace.core.explain import Assignment, Explanation, Witness, assignment_text, explain_many
 from chemspace.core.known import KnownEntry, KnownSet
+from chemspace.core.rule import PAPER_RULE, Basis, Category, Label, Reason, Rule, category
 
 
 @dataclass(frozen=True)
@@ -28,9 +27,13 @@ class SystemRow:
 
     composition: Composition
     allowed: bool
-    oxidation_states: dict[str, int] | None
+    oxidation_states: Assignment | None  # the first assignment (kept for compatibility)
     known: bool | None = None
     entries: tuple[KnownEntry, ...] = field(default=())
+    assignments: tuple[Assignment, ...] = field(default=())
+    reason: Reason | None = None
+    witness: Witness | None = None
+    basis: Basis | None = None
 
     @property
     def formula(self) -> str:
@@ -41,27 +44,31 @@ class SystemRow:
         return self.composition.arity
 
     @property
-    def category(self) -> str | None:
+    def category(self) -> Category | None:
         """standard / missing / interesting / unlikely, or None without a known set."""
-        if self.known is None:
-            return None
-        if self.allowed:
-            return "standard" if self.known else "missing"
-        return "interesting" if self.known else "unlikely"
+        return None if self.known is None else category(self.allowed, self.known)
 
     @property
     def label(self) -> str:
         """Category when known-ness is available, else allowed/forbidden."""
-        return self.category or ("allowed" if self.allowed else "forbidden")
+        return self.category or (Label.ALLOWED if self.allowed else Label.FORBIDDEN)
 
     def oxidation_text(self) -> str:
-        """States as 'Zn +2, O -2' ('' when forbidden)."""
+        """The first assignment as 'Zn +2, O -2' ('' when forbidden); per-atom charges as 'Fe +2/+3/+3'."""
         if not self.oxidation_states:
             return ""
-        return ", ".join(f"{s} {q:+d}" for s, q in self.oxidation_states.items())
+        return ", ".join(
+            f"{s} {q:+d}" if isinstance(q, int) else f"{s} {'/'.join(f'{x:+d}' for x in q)}"
+            for s, q in self.oxidation_states.items()
+        )
+
+    def assignments_text(self) -> str:
+        """Every assignment, 'Sn+4 O-2 | Sn+2 O-1' ('' when forbidden)."""
+        return " | ".join(assignment_text(a) for a in self.assignments)
 
     def to_json(self) -> dict:
-        """JSON row: formula, arity, allowed, oxidation_states, and known/category/entries when known."""
+        """JSON row: formula, arity, allowed, oxidation_states, assignments, reason, witness, and
+        known/category/entries when known."""
         row: dict = {
             "formula": self.formula,
             "arity": self.arity,
@@ -69,6 +76,9 @@ class SystemRow:
             "counts": list(self.composition.counts),
             "allowed": self.allowed,
             "oxidation_states": self.oxidation_states,
+            "assignments": list(self.assignments),
+            "reason": None if self.reason is None else str(self.reason),
+            "witness": None if self.witness is None else self.witness.to_json(),
         }
         if self.known is not None:
             row["known"] = self.known
@@ -85,49 +95,34 @@ def _sorted_entries(entries: Sequence[KnownEntry]) -> tuple[KnownEntry, ...]:
 
 
 def system_rows(
-    symbols: Sequence[str] | str,
-    *,
-    known: KnownSet | None = None,
-    max_stoich: int = 8,
-    oxidation_states: str = DEFAULT_OXIDATION_STATES,
+    symbols: Sequence[str] | str, *, known: KnownSet | None = None, rule: Rule = PAPER_RULE
 ) -> list[SystemRow]:
-    """Every reduced composition over every subset of 2..n of ``symbols`` (n <= 6), labelled.
+    """Every reduced composition over every subset of 2..n of ``symbols`` (n <= 6), explained under ``rule``.
 
     Rows come ordered by arity, then element subset (in the order given), then coefficients.
     """
     elements = parse_system(symbols if isinstance(symbols, str) else "-".join(symbols))
-    check_max_stoich(max_stoich)
-    table = element_table(oxidation_states, elements)
-    tables = charge_tables(table)
-    rows: list[SystemRow] = []
+    rule = rule.validated()
+    tables = charge_tables(element_table(rule.oxidation_states, elements))
+    comps: list[Composition] = []
     for arity in range(2, len(elements) + 1):
-        plan = ArityPlan(arity, max_stoich, tables)
+        plan = ArityPlan(arity, rule.max_stoich, tables)
         for subset in itertools.combinations(elements, arity):
-            rows.extend(_subset_rows(table, plan, subset, known))
-    return rows
+            comps.extend(enumerate_subset(plan, subset)[0])
+    return [_row(e, known) for e in explain_many(comps, rule)]
 
 
-def _subset_rows(
-    table: ElementTable, plan: ArityPlan, subset: tuple[str, ...], known: KnownSet | None
-) -> list[SystemRow]:
-    """Rows for one element subset, in coefficient order."""
-    comps, flags = enumerate_subset(plan, subset)
-    out = []
-    for comp, ok in zip(comps, flags):
-        out.append(
-            SystemRow(
-                composition=comp,
-                allowed=bool(ok),
-                oxidation_states=_in_formula_order(comp, oxidation_assignment(table, comp)) if ok else None,
-                known=None if known is None else comp in known,
-                entries=_sorted_entries(known.entries.get(comp, ())) if known is not None else (),
-            )
-        )
-    return out
-
-
-def _in_formula_order(comp: Composition, states: dict[str, int] | None) -> dict[str, int] | None:
-    """Re-key an assignment in formula order (Zn +2, O -2), the way a chemist reads it."""
-    if states is None:
-        return None
-    return {s: states[s] for s, _ in comp.formula_pairs}
+def _row(e: Explanation, known: KnownSet | None) -> SystemRow:
+    """A system row from one explanation."""
+    comp = e.composition
+    return SystemRow(
+        composition=comp,
+        allowed=e.allowed,
+        oxidation_states=e.first,
+        known=None if known is None else comp in known,
+        entries=_sorted_entries(known.entries.get(comp, ())) if known is not None else (),
+        assignments=e.assignments,
+        reason=e.reason,
+        witness=e.witness,
+        basis=e.basis,
+    )

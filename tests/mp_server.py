@@ -9,12 +9,13 @@ one) -> ``{"db_version", "version", "access_controlled_batch_ids", ...}``;
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlparse
+
+from local_http import serve
 
 GOOD_KEY = "k" * 32
 
@@ -109,11 +110,5 @@ def _handler(state: MPState) -> type[BaseHTTPRequestHandler]:
 @contextmanager
 def mp_server(state: MPState) -> Iterator[str]:
     """Serve ``state`` on 127.0.0.1 (a free port) and yield the endpoint URL."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve(_handler(state)) as root:
+        yield root + "/"

@@ -16,12 +16,11 @@ from textual.worker import WorkerState
 
 from chemspace.core.census import CensusSettings, run_census
 from chemspace.core.composition import parse_formula
-from chemspace.core.elements import element_table
-from chemspace.core.engine import oxidation_assignment
+from chemspace.core.explain import assignment_text, explain
 from chemspace.core.system import system_rows
 from chemspace.tui.app import AppOptions, ChemspaceApp
 from chemspace.tui.keys import key_display
-from chemspace.tui.screens import HelpScreen
+from chemspace.tui.screens import CheckScreen, HelpScreen
 from chemspace.tui.widgets import CensusPanel, PeriodicTable, ProjectionPlot, SystemExplorer
 
 
@@ -209,11 +208,12 @@ def test_projection_cursor_moves_between_points_and_shows_them() -> None:
             assert data.x[plot.cursor] < data.x[first] or plot.cursor == first
             formula = data.formulas[plot.cursor]
             info = text_of(app.main.query_one("#point-info"))
-            comp = parse_formula(formula)
-            states = oxidation_assignment(element_table("smact14"), comp)
+            why = explain(parse_formula(formula))  # smact-checked in tests/test_explain.py
             assert info.startswith(formula) and str(data.labels[plot.cursor]) in info
-            if states:
-                assert ", ".join(f"{s} {q:+d}" for s, q in states.items()) in info
+            if why.allowed:
+                assert f"{len(why.assignments)} assignment" in info and assignment_text(why.assignments[0]) in info
+            else:
+                assert f"forbidden: {why.reason}" in info
             # find: a formula among the samples is highlighted, enter puts the cursor on it
             target = data.formulas[0]
             await pilot.press("f", *target, "enter")
@@ -463,3 +463,79 @@ def test_bad_settings_do_not_start() -> None:
 
     with pytest.raises(InputError):
         ChemspaceApp(AppOptions(settings=CensusSettings(arities=(9,))))
+
+
+def test_system_detail_lists_every_assignment_or_the_reason_and_witness() -> None:
+    expected = system_rows("Li-Zn-Sn-O")
+    several = next(r for r in expected if len(r.assignments) > 1)
+    witnessed = next(r for r in expected if r.witness is not None)
+
+    async def scenario() -> None:
+        app = system_app()
+        async with app.run_test(size=(120, 40)) as pilot:
+            await wait_ready(pilot)
+            await pilot.press("4")
+            explorer = app.main.query_one(SystemExplorer)
+            box = app.main.query_one("#system-filter", Input)
+            box.value = several.formula
+            await wait_for(pilot, lambda: len(explorer.shown_rows) == 1)
+            detail = text_of(app.main.query_one("#system-detail"))
+            assert f"{len(several.assignments)} assignments" in detail
+            for states in several.assignments[:6]:
+                assert assignment_text(states) in detail
+            box.value = witnessed.formula
+            await wait_for(pilot, lambda: explorer.shown_rows[:1] == [witnessed])
+            detail = text_of(app.main.query_one("#system-detail"))
+            assert str(witnessed.reason) in detail and witnessed.witness.text() in detail
+            # the label selector also filters forbidden rows by reason
+            box.value = ""
+            app.main.query_one("#system-label", Select).value = "reason:not-charge-neutral"
+            await wait_for(pilot, lambda: 0 < len(explorer.shown_rows) < len(expected))
+            assert explorer.shown_rows == [r for r in expected if r.reason == "not-charge-neutral"]
+
+    run(scenario())
+
+
+def test_check_box_explains_a_typed_formula() -> None:
+    async def scenario() -> None:
+        app = system_app()
+        async with app.run_test(size=(100, 30)) as pilot:
+            await wait_ready(pilot)
+            await pilot.press("k")
+            assert isinstance(app.screen, CheckScreen)
+            for formula in ("SnO2", "NaCl2"):
+                app.screen.query_one(Input).value = formula
+                await pilot.press("enter")
+                result = text_of(app.screen.query_one("#check-result"))
+                why = explain(parse_formula(formula))
+                assert result.startswith(formula) and ("allowed" if why.allowed else str(why.reason)) in result
+                for states in why.assignments:
+                    assert assignment_text(states) in result
+            app.screen.query_one(Input).value = "Xx2"
+            await pilot.press("enter")
+            assert "not a formula" in text_of(app.screen.query_one("#check-result"))
+            await pilot.press("escape")
+            assert app.screen is app.main
+
+    run(scenario())
+
+
+def test_rule_switch_counts_again_under_the_new_rule() -> None:
+    async def scenario() -> None:
+        app = system_app()
+        async with app.run_test(size=(100, 30)) as pilot:
+            await wait_ready(pilot)
+            paper = app.censuses[3].allowed
+            await pilot.press("P")
+            assert not app.settings.rule.pauling and "Pauling" not in app.sub_title
+            await wait_ready(pilot)
+            await wait_for(pilot, lambda: app.result is not None and app.result.settings.rule == app.settings.rule)
+            headless = run_census(app.settings)
+            assert app.censuses[3].allowed == headless.arities[3].allowed > paper
+            assert app.settings.rule.describe() in text_of(app.main.query_one("#census-title"))
+            await pilot.press("P")
+            await wait_for(pilot, lambda: app.result is not None and app.settings.rule.pauling)
+            await wait_for(pilot, lambda: app.result is not None and app.result.settings.rule == app.settings.rule)
+            assert app.censuses[3].allowed == paper and app.sub_title == "-".join(SYSTEM)
+
+    run(scenario())

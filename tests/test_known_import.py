@@ -178,7 +178,7 @@ def test_failed_write_leaves_the_old_cache_whole(monkeypatch: pytest.MonkeyPatch
 def test_damaged_cache_is_a_clear_error() -> None:
     save_set(build_set("dam", "x", [KnownEntry(None, "ZnO")]))
     (Path(os.environ["CHEMSPACE_DATA_DIR"]) / "known" / "dam.json").write_text('{"format": 2, "name"')
-    with pytest.raises(InputError, match="'dam' is unreadable"):
+    with pytest.raises(InputError, match=r"'dam' in .*dam\.json is damaged.*known remove dam"):
         load_set("dam")
 
 

@@ -23,7 +23,7 @@ TABLE1 = {
 
 
 def _rows(known: object) -> dict[str, object]:
-    rows = system.system_rows(["Li", "Zn", "Sn", "O"], known=known, max_stoich=8, oxidation_states="smact14")
+    rows = system.system_rows(["Li", "Zn", "Sn", "O"], known=known)
     by_formula = {row.formula: row for row in rows}
     assert len(by_formula) == len(rows)  # each reduced composition once
     return by_formula

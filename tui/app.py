@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import ClassVar
 
@@ -26,13 +26,20 @@ from chemspace.core.embeddings import EMBEDDINGS
 from chemspace.core.errors import InputError
 from chemspace.core.known import KnownSet
 from chemspace.core.reduce import REDUCERS, Projection, project_samples
+from chemspace.core.rule import Rule
 from chemspace.tui.keys import KeyRow, key_rows
 from chemspace.tui.panes import CensusPane, CensusState, ExportJob, Pane, PeriodicPane, ProjectionPane, SystemPane
-from chemspace.tui.screens import ExportScreen, HelpScreen
-from chemspace.tui.widgets import PeriodicTable
+from chemspace.tui.screens import CheckScreen, ExportScreen, HelpScreen
+from chemspace.tui.widgets import CensusPanel, PeriodicTable
 from chemspace.tui.widgets.scatter import ProjectionPlot
 
 TABS = ("census", "periodic", "projection", "system")
+#: SMACT's switches of the filter rule: key, Rule field, name, what it does.
+RULE_SWITCHES = (
+    ("P", "pauling", "Pauling", "the Pauling electronegativity test"),
+    ("A", "alloys", "Alloys", "metal-only compositions allowed as alloys"),
+    ("M", "mixed_valence", "Mixed valence", "mixed valence (atoms of one element in different states)"),
+)
 
 
 @dataclass
@@ -90,6 +97,11 @@ class ChemspaceApp(App[None]):
         ),
         Binding("c", "cancel", "Cancel", show=False, tooltip="cancel the running census: counts so far stay, partial"),
         Binding("r", "rerun", "Re-run", show=False, tooltip="re-run the census (and the system table)"),
+        Binding("k", "check", "Check", show=False, tooltip="check a formula: allowed or forbidden, and why"),
+        *(
+            Binding(key, f"toggle_rule('{switch}')", name, show=False, tooltip=f"rule: {what} on/off (counts again)")
+            for key, switch, name, what in RULE_SWITCHES
+        ),
         *(
             Binding(str(i + 1), f"tab('{t}')", t.capitalize(), show=False, tooltip=f"open the {t} tab")
             for i, t in enumerate(TABS)
@@ -130,7 +142,7 @@ class ChemspaceApp(App[None]):
             p for p in (self.census_pane, self.periodic_pane, self.projection_pane, self.system_pane) if p is not None
         )
         self.main = MainScreen()
-        self.sub_title = "whole space" if self.system is None else "-".join(self.system)
+        self.sub_title = self._sub_title()
 
     # ---------------------------------------------------------------- state the tests and scripts read
 
@@ -218,6 +230,29 @@ class ChemspaceApp(App[None]):
         self.census_pane.start()
         if self.system_pane is not None:
             self.system_pane.load()
+
+    def action_check(self) -> None:
+        """Open the formula check under the current rule."""
+        self.push_screen(CheckScreen(self.settings.rule))
+
+    def action_toggle_rule(self, switch: str) -> None:
+        """Turn one of SMACT's switches on or off and count again under the new rule."""
+        rule = self.settings.rule
+        self.set_rule(rule.with_switches(**{switch: not getattr(rule, switch)}))
+
+    def set_rule(self, rule: Rule) -> None:
+        """Count everything again under another rule (every pane reads the new settings)."""
+        self.settings = replace(self.settings, rule=rule).validated()
+        for pane in self.panes:
+            pane.settings = self.settings  # type: ignore[attr-defined]
+        self.census_pane.query_one(CensusPanel).set_settings(self.settings)
+        self.sub_title = self._sub_title()
+        self.notify(f"rule: {rule.describe()}; counting again", timeout=4)
+        self.action_rerun()
+
+    def _sub_title(self) -> str:
+        where = "whole space" if self.system is None else "-".join(self.system)
+        return where if self.settings.rule.is_paper else f"{where} · {self.settings.rule.describe()}"
 
     async def action_quit(self) -> None:
         self.workers.cancel_all()

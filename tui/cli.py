@@ -10,14 +10,18 @@ from chemspace.tui.cmd_known import known_app
 from chemspace.tui.cmd_project import project_command
 from chemspace.tui.cmd_system import system_command
 from chemspace.tui.options import (
+    AlloysOpt,
     ArityOpt,
     KnownOpt,
     MaxStoichOpt,
+    MixedValenceOpt,
+    NoPaulingOpt,
     OxStatesOpt,
     SamplesOpt,
     SeedOpt,
     guarded,
     load_known,
+    rule_from_options,
     settings_from_options,
 )
 
@@ -46,6 +50,9 @@ def open_app(
     known: KnownOpt = None,
     samples: SamplesOpt = 3000,
     seed: SeedOpt = 42,
+    no_pauling: NoPaulingOpt = False,
+    alloys: AlloysOpt = False,
+    mixed_valence: MixedValenceOpt = False,
 ) -> None:
     """Open the app on the whole space (arities 2-4) or, with --system, on one chemical system."""
     if ctx.invoked_subcommand is not None:
@@ -56,10 +63,14 @@ def open_app(
     pool = parse_system(system) if system else None
     if pool is not None and arity == "2,3,4":
         arity = f"2-{len(pool)}"
-    settings = settings_from_options(arity, max_stoich, oxidation_states, samples, seed, pool)
+    rule = rule_from_options(max_stoich, oxidation_states, no_pauling, alloys, mixed_valence)
+    settings = settings_from_options(arity, max_stoich, oxidation_states, samples, seed, pool, rule=rule)
     run_app(AppOptions(settings=settings, system=pool, known=load_known(known), known_spec=known))
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point: TERM and HUP cancel like Ctrl-C, so no temporary file is left."""
+    from chemspace.core.atomic import interrupt_on_signals
+
+    interrupt_on_signals()
     app()

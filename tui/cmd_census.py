@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -11,17 +12,23 @@ from rich.console import Console
 from rich.table import Table
 
 from chemspace.core.census import CensusResult, run_census
+from chemspace.core.distributed import runner_for
 from chemspace.core.errors import CancelledError
 from chemspace.core.rule import CATEGORIES, arity_name
 from chemspace.tui.options import (
+    AlloysOpt,
     ArityOpt,
     KnownOpt,
     MaxStoichOpt,
+    MixedValenceOpt,
+    NoPaulingOpt,
     OxStatesOpt,
     SamplesOpt,
     SeedOpt,
+    check_element_label,
     guarded,
     load_known,
+    rule_from_options,
     settings_from_options,
 )
 from chemspace.tui.progress import census_progress
@@ -36,7 +43,7 @@ def _cell(value: int | None, unique: int) -> str:
 def census_table(result: CensusResult) -> Table:
     """Table 2 of the paper: unique, allowed, and the four categories when a known set is given."""
     with_known = result.known_name is not None
-    title = f"Composition census ({result.settings.oxidation_states}, max stoichiometry {result.settings.max_stoich})"
+    title = f"Composition census ({result.settings.rule.describe()})"
     table = Table(title=title)
     table.add_column("Arity")
     table.add_column("Unique", justify="right")
@@ -63,24 +70,51 @@ def census_command(
     samples: SamplesOpt = 3000,
     seed: SeedOpt = 42,
     known: KnownOpt = None,
+    no_pauling: NoPaulingOpt = False,
+    alloys: AlloysOpt = False,
+    mixed_valence: MixedValenceOpt = False,
     json_out: Annotated[
         bool, typer.Option("--json", help="Print one JSON object on stdout instead of the table.")
     ] = False,
+    checkpoint: Annotated[
+        Path | None,
+        typer.Option(
+            "--checkpoint",
+            help="Record finished work in FILE every few seconds; the same command resumes from it after a kill.",
+        ),
+    ] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            "--scheduler",
+            help="Run work units on Dask: tcp://HOST:8786 (a running scheduler) or local:N (N worker processes).",
+        ),
+    ] = None,
     element_label: Annotated[
         str,
         typer.Option("--element-counts", help="Which per-element counts go in the JSON: allowed, unique, a category."),
     ] = "allowed",
 ) -> None:
     """Count every reduced composition and how many pass SMACT's filters (Table 2)."""
-    settings = settings_from_options(arity, max_stoich, oxidation_states, samples, seed)
+    rule = rule_from_options(max_stoich, oxidation_states, no_pauling, alloys, mixed_valence)
+    settings = settings_from_options(arity, max_stoich, oxidation_states, samples, seed, rule=rule)
+    check_element_label(element_label)
     known_set = load_known(known)
     cancel = threading.Event()
-    try:
-        with census_progress(settings.arities) as on_progress:
-            result = run_census(settings, known=known_set, on_progress=on_progress, cancel=cancel)
-    except KeyboardInterrupt:
-        cancel.set()
-        raise CancelledError from None
+    with runner_for(scheduler) as runner:
+        try:
+            with census_progress(settings.arities) as on_progress:
+                result = run_census(
+                    settings,
+                    known=known_set,
+                    on_progress=on_progress,
+                    cancel=cancel,
+                    checkpoint=checkpoint,
+                    runner=runner,
+                )
+        except KeyboardInterrupt:
+            cancel.set()
+            raise CancelledError from None
     if json_out:
         typer.echo(json.dumps(result.to_json(element_label)))
     else:

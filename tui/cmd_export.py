@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 
+from chemspace.core.atomic import check_directory
 from chemspace.core.census import CensusSettings, run_census
 from chemspace.core.errors import CancelledError, InputError
 from chemspace.core.export import ExportSpec, output_format, total_rows, write_export
@@ -39,6 +40,7 @@ def export_command(
 ) -> None:
     """Write every composition (formula, elements, coefficients, allowed[, known, category])."""
     fmt = output_format(out)
+    check_directory(out)  # before any counting: a read-only directory fails now, not after the census
     spec = ExportSpec(arity, max_stoich, oxidation_states, allowed_only)
     rule = rule_from_options(max_stoich, oxidation_states)
     CensusSettings(arities=(arity,), rule=rule).validated()

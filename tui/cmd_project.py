@@ -37,6 +37,7 @@ from chemspace.tui.options import (
     OxStatesOpt,
     SamplesOpt,
     SeedOpt,
+    check_seed,
     err_console,
     guarded,
     load_known,
@@ -158,7 +159,7 @@ def project_command(
         check_directory(figure)
     check_embedding(embedding)
     pooling = check_stats([t.strip() for t in stats.split(",") if t.strip()])
-    make_reducer(reducer, seed)
+    make_reducer(reducer, check_seed(seed))
     check_colouring(colour)
     check_dpi(dpi)
     if figure is not None:

@@ -16,7 +16,18 @@ from chemspace.core.elements import parse_system
 from chemspace.core.errors import InputError
 from chemspace.core.palette import CATEGORY_HEX
 from chemspace.core.system import SystemRow, system_rows
-from chemspace.tui.options import KnownOpt, MaxStoichOpt, OxStatesOpt, guarded, load_known, parse_arities
+from chemspace.tui.options import (
+    AlloysOpt,
+    KnownOpt,
+    MaxStoichOpt,
+    MixedValenceOpt,
+    NoPaulingOpt,
+    OxStatesOpt,
+    guarded,
+    load_known,
+    parse_arities,
+    rule_from_options,
+)
 
 
 class OutputFormat(StrEnum):
@@ -34,16 +45,17 @@ def _entries_text(row: SystemRow) -> str:
 
 
 def rows_table(rows: list[SystemRow], title: str) -> Table:
-    """Rich table: formula, arity, label, oxidation states, known entries."""
+    """Rich table: formula, arity, label, every assignment or the reason, known entries."""
     table = Table(title=title)
     table.add_column("Formula")
     table.add_column("Arity", justify="right")
     table.add_column("Category" if rows and rows[0].known is not None else "Label")
-    table.add_column("Oxidation states")
+    table.add_column("Oxidation states (every assignment) / reason")
     if rows and rows[0].known is not None:
         table.add_column("Known entries (E above hull)")
     for r in rows:
-        cells = [r.formula, str(r.arity), f"[{CATEGORY_HEX[r.label]}]{r.label}[/]", r.oxidation_text()]
+        why = r.assignments_text() or (str(r.basis) if r.allowed else str(r.reason))
+        cells = [r.formula, str(r.arity), f"[{CATEGORY_HEX[r.label]}]{r.label}[/]", why]
         if r.known is not None:
             cells.append(_entries_text(r))
         table.add_row(*cells)
@@ -55,12 +67,12 @@ def rows_csv(rows: list[SystemRow]) -> str:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     with_known = bool(rows) and rows[0].known is not None
-    header = ["formula", "arity", "allowed", "oxidation_states"]
+    header = ["formula", "arity", "allowed", "oxidation_states", "assignments", "reason"]
     if with_known:
         header += ["known", "category", "ids", "energy_above_hull"]
     writer.writerow(header)
     for r in rows:
-        line = [r.formula, r.arity, str(r.allowed).lower(), r.oxidation_text()]
+        line = [r.formula, r.arity, str(r.allowed).lower(), r.oxidation_text(), r.assignments_text(), r.reason or ""]
         if with_known:
             line += [
                 str(r.known).lower(),
@@ -78,10 +90,17 @@ def system_command(
     known: KnownOpt = None,
     max_stoich: MaxStoichOpt = 8,
     oxidation_states: OxStatesOpt = "smact14",
+    no_pauling: NoPaulingOpt = False,
+    alloys: AlloysOpt = False,
+    mixed_valence: MixedValenceOpt = False,
     fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="table, csv or json.")] = OutputFormat.table,
     only: Annotated[
         str | None,
-        typer.Option("--only", help="Keep one label: allowed, forbidden, standard, missing, interesting, unlikely."),
+        typer.Option(
+            "--only",
+            help="Keep one label (allowed, forbidden), category (standard, missing, interesting, unlikely) "
+            "or reason (no-oxidation-states, not-charge-neutral, electronegativity).",
+        ),
     ] = None,
     arity: Annotated[str | None, typer.Option("--arity", "-a", help="Keep these arities, e.g. 3 or 2,3.")] = None,
 ) -> None:
@@ -90,7 +109,8 @@ def system_command(
     if arity is not None and not any(a <= len(elements) for a in parse_arities(arity)):
         raise InputError(f"--arity {arity}: {'-'.join(elements)} has only {len(elements)} elements")
     known_set = load_known(known)
-    rows = system_rows(elements, known=known_set, max_stoich=max_stoich, oxidation_states=oxidation_states)
+    rule = rule_from_options(max_stoich, oxidation_states, no_pauling, alloys, mixed_valence)
+    rows = system_rows(elements, known=known_set, rule=rule)
     rows = filter_rows(rows, only, arity)
     if fmt is OutputFormat.json:
         typer.echo(json.dumps([r.to_json() for r in rows]))
@@ -104,12 +124,13 @@ def system_command(
 
 def filter_rows(rows: list[SystemRow], only: str | None, arity: str | None) -> list[SystemRow]:
     """Apply --only and --arity."""
-    from chemspace.core.errors import InputError
-    from chemspace.core.rule import CATEGORIES, LABELS
+    from chemspace.core.rule import CATEGORIES, LABELS, REASONS
 
-    if only is not None:
+    if only is not None and only in REASONS:
+        rows = [r for r in rows if r.reason == only]
+    elif only is not None:
         if only not in (*LABELS, *CATEGORIES):
-            raise InputError(f"--only {only!r} is not one of {', '.join((*LABELS, *CATEGORIES))}")
+            raise InputError(f"--only {only!r} is not one of {', '.join((*LABELS, *CATEGORIES, *REASONS))}")
         if only in CATEGORIES and rows and rows[0].known is None:
             raise InputError(f"--only {only} needs a known-materials set (--known)")
         rows = [r for r in rows if r.label == only or (only in LABELS and (r.allowed == (only == "allowed")))]

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import functools
+import signal
 import sys
 from collections.abc import Callable
 from typing import Annotated, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
+from chemspace.core.atomic import Interrupted, deferred_signals
 from chemspace.core.census import CensusSettings
 from chemspace.core.elements import DEFAULT_OXIDATION_STATES
 from chemspace.core.errors import CancelledError, InputError
 from chemspace.core.known import KnownSet, default_known_notice, resolve_known
-from chemspace.core.rule import Rule
+from chemspace.core.rule import CATEGORIES, LABELS, MAX_ARITY, MAX_SAMPLES, MAX_SEED, MIN_ARITY, Rule, check_arity
 
 #: Diagnostics and progress go to stderr so stdout stays clean for --json and --format output.
 err_console = Console(stderr=True)
@@ -24,12 +27,12 @@ F = TypeVar("F", bound=Callable[..., object])
 
 def fail(message: str, code: int = 1) -> typer.Exit:
     """Print ``error: message`` on one line to stderr and return the Exit to raise."""
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
 
 
 def guarded(func: F) -> F:
-    """Turn InputError into one clear line and exit 1, Ctrl-C into 'cancelled' and exit 130."""
+    """Turn InputError into one clear line and exit 1; Ctrl-C, TERM or HUP into 'cancelled' and exit 128+signal."""
 
     @functools.wraps(func)
     def wrapper(*args: object, **kwargs: object) -> object:
@@ -37,9 +40,10 @@ def guarded(func: F) -> F:
             return func(*args, **kwargs)
         except InputError as exc:
             raise fail(str(exc)) from None
-        except (KeyboardInterrupt, CancelledError):
-            err_console.print("cancelled", highlight=False)
-            raise typer.Exit(130) from None
+        except (KeyboardInterrupt, CancelledError) as exc:
+            with deferred_signals():  # a second signal must not turn 'cancelled' into a traceback
+                err_console.print("cancelled", highlight=False)
+            raise typer.Exit(128 + _signal_number(exc)) from None
         except BrokenPipeError:  # `chemspace-tui system ... | head`
             sys.stderr.close()
             raise typer.Exit(0) from None
@@ -47,15 +51,55 @@ def guarded(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def _signal_number(exc: BaseException) -> int:
+    """The signal behind a cancellation (a CancelledError raised while handling one keeps it as context)."""
+    for candidate in (exc, exc.__context__):
+        if isinstance(candidate, Interrupted):
+            return candidate.signum
+    return signal.SIGINT
+
+
 def parse_arities(text: str) -> tuple[int, ...]:
-    """Parse '2,3,4' or '2-4' into arities (range checks happen in the core)."""
+    """Parse '2,3,4' or '2-4' into distinct arities, each checked against 2..6 before any range is built."""
     try:
-        if "-" in text.strip("-"):
-            lo, hi = text.split("-", 1)
-            return tuple(range(int(lo), int(hi) + 1))
-        return tuple(int(part) for part in text.split(",") if part.strip())
-    except ValueError:
+        if "-" in text.strip().lstrip("-"):
+            lo, hi = (int(part) for part in text.strip().split("-", 1))
+            check_arity(lo), check_arity(hi)
+            arities = tuple(range(lo, hi + 1))
+        else:
+            arities = tuple(dict.fromkeys(check_arity(int(part)) for part in text.split(",") if part.strip()))
+    except ValueError as exc:
+        if isinstance(exc, InputError):
+            raise
         raise InputError(f"arity {text!r} is not a number or list like 2,3,4") from None
+    if not arities:
+        raise InputError(f"arity {text!r} names no arity (expected e.g. 2,3,4 or 2-4 within {MIN_ARITY}..{MAX_ARITY})")
+    return arities
+
+
+def check_seed(seed: int) -> int:
+    """A seed in 0..MAX_SEED (one bound for the census and the projections), else InputError."""
+    if not 0 <= seed <= MAX_SEED:
+        raise InputError(f"--seed {seed} is outside 0..{MAX_SEED}")
+    return seed
+
+
+def check_samples(samples: int) -> int:
+    """A sample count in 0..MAX_SAMPLES, else InputError."""
+    if not 0 <= samples <= MAX_SAMPLES:
+        raise InputError(f"--samples {samples} is outside 0..{MAX_SAMPLES:,}")
+    return samples
+
+
+#: Values of ``census --element-counts``.
+ELEMENT_COUNT_LABELS = ("unique", *LABELS, "known", *CATEGORIES)
+
+
+def check_element_label(label: str) -> str:
+    """An ``--element-counts`` value, else InputError listing the choices."""
+    if label not in ELEMENT_COUNT_LABELS:
+        raise InputError(f"--element-counts {label!r} is not one of {', '.join(ELEMENT_COUNT_LABELS)}")
+    return label
 
 
 ArityOpt = Annotated[str, typer.Option("--arity", "-a", help="Arities, e.g. 2,3,4 or 2-4 (2..6).")]
@@ -73,7 +117,8 @@ KnownOpt = Annotated[
     str | None,
     typer.Option(
         "--known",
-        help="Known-materials set: mp, an imported set's NAME, a FILE, or none. Default: cached MP set if any.",
+        help="Known-materials set: mp, a set's NAME, a FILE, a list like mp,oqmd (their union), or none. "
+        "Default: the cached mp set if any.",
     ),
 ]
 
@@ -121,15 +166,25 @@ def settings_from_options(
     return CensusSettings(
         arities=parse_arities(arity),
         rule=rule or rule_from_options(max_stoich, oxidation_states),
-        samples=samples,
-        seed=seed,
+        samples=check_samples(samples),
+        seed=check_seed(seed),
         pool=pool,
     ).validated()
 
 
 def load_known(spec: str | None) -> KnownSet | None:
-    """Resolve ``--known``; with no value and nothing cached, say once how to get a set."""
-    known = resolve_known(spec)
+    """Resolve ``--known``; with no value and nothing cached (or the cached set damaged), say so once and go on."""
+    try:
+        known = resolve_known(spec)
+    except InputError as exc:
+        if spec is not None:
+            raise
+        err_console.print(
+            f"[bold yellow]warning:[/] {escape(str(exc))}; going on without a known set",
+            highlight=False,
+            soft_wrap=True,
+        )
+        return None
     if known is None and spec is None:
         err_console.print(f"[dim]{default_known_notice()}[/]", highlight=False)
     return known

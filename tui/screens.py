@@ -14,7 +14,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
 from chemspace.core.anions import ANION_CLASSES, DEFAULT_ANION_RULE
-from chemspace.core.rule import CATEGORIES
+from chemspace.core.rule import CATEGORIES, Rule
 from chemspace.tui.keys import KeyRow
 from chemspace.tui.widgets.style import marked
 
@@ -132,3 +132,52 @@ class ExportScreen(ModalScreen[Path | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+class CheckScreen(ModalScreen[None]):
+    """Type a formula, see whether the current rule allows it and why (every assignment, or the reason and witness)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "dismiss", "Close")]
+
+    def __init__(self, rule: Rule) -> None:
+        super().__init__()
+        self.rule = rule
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="check-dialog"):
+            yield Label(f"Check a formula under {self.rule.describe()}:")
+            yield Input(placeholder="e.g. LiZn4SnO8, Fe3O4, NaCl2", id="check-formula")
+            yield Static("", id="check-result")
+            yield Label("[dim]enter checks · escape closes[/dim]")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.query_one("#check-result", Static).update(explanation_text(event.value, self.rule))
+
+
+def explanation_text(formula: str, rule: Rule) -> Text:
+    """The verdict on a typed formula, or what is wrong with it."""
+    from chemspace.core.composition import parse_formula
+    from chemspace.core.errors import InputError
+    from chemspace.core.explain import assignment_text, explain
+
+    try:
+        comp = parse_formula(formula.strip())
+    except InputError as exc:
+        return Text(f"not a formula: {exc}", style="red")
+    why = explain(comp, rule)
+    text = Text(comp.formula, style="bold")
+    text.append("  ")
+    text.append_text(marked("allowed" if why.allowed else "forbidden"))
+    if why.allowed:
+        basis = "" if why.basis is None else f" ({why.basis})"
+        text.append(f"{basis}: {len(why.assignments)} assignment{'s' if len(why.assignments) != 1 else ''}\n")
+        for states in why.assignments[:8]:
+            text.append(f"  {assignment_text(states)}\n")
+        if len(why.assignments) > 8:
+            text.append(f"  … {len(why.assignments) - 8} more\n", style="dim")
+    else:
+        text.append(f": {why.reason}\n")
+        if why.witness is not None:
+            text.append(f"witness: {why.witness.text()}\n")
+    return text

@@ -32,6 +32,10 @@ STARTING = (
 )
 
 
+#: What the status says while the core reports it is compiling the kernels (the first run after installing).
+COMPILING = "compiling the numba kernels: the first run after installing takes 30-60 s; cached on disk afterwards"
+
+
 def snapshot(census: ArityCensus) -> ArityCensus:
     """A copy the UI can read while the worker keeps adding to the original."""
 
@@ -160,12 +164,14 @@ class CensusPane(Pane):
         now = time.perf_counter() - self.started_at
         if self.first_counts_at is None:
             self.first_counts_at = now  # the up-front counts (sizes, never-passing subsets)
-        elif self.kernels_ready_at is None:
+        if self.kernels_ready_at is None and census.phase != "compiling" and census.work_done > 0:
             self.kernels_ready_at = now  # a chunk was counted: the kernels are loaded
         self.state = replace(self.state, censuses={**self.state.censuses, census.arity: census})
         panel.update_census(census)
-        if self.state.running and self.kernels_ready_at is not None:
-            panel.set_status(f"counting {arity_name(census.arity)} compositions… (c cancels)")
+        if census.phase == "compiling":
+            panel.set_status(COMPILING)
+        elif self.state.running and self.kernels_ready_at is not None:
+            panel.set_status(f"{census.phase} {arity_name(census.arity)} compositions… (c cancels)")
         self._show_elements(census)
         self.post_message(self.Changed(self.state))
 

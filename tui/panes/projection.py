@@ -21,9 +21,9 @@ from textual.worker import Worker, get_current_worker
 
 from chemspace.core.census import CensusSettings
 from chemspace.core.composition import Composition, parse_formula
-from chemspace.core.elements import atomic_numbers, element_table
-from chemspace.core.engine import oxidation_assignment
+from chemspace.core.elements import atomic_numbers
 from chemspace.core.errors import InputError
+from chemspace.core.explain import assignment_text, explain
 from chemspace.core.known import KnownSet
 from chemspace.core.reduce import Projection, warm_up
 from chemspace.core.rule import CATEGORIES, LABELS, arity_name
@@ -118,7 +118,6 @@ class ProjectionPane(Pane):
         self.data: ProjectionData | None = None
         self.highlight: np.ndarray | None = None
         self._lock = threading.Lock()
-        self._table = element_table(settings.oxidation_states)
 
     def compose(self) -> ComposeResult:
         with Horizontal(classes="controls"):
@@ -295,13 +294,14 @@ class ProjectionPane(Pane):
         text.append_text(marked(str(self.data.labels[index])))
         text.append("  ")
         text.append_text(marked(str(self.data.anions[index]), "anion"))
-        states = oxidation_assignment(self._table, comp)
+        why = explain(comp, self.settings.rule)
         text.append("\n")
-        text.append(
-            "oxidation states: " + ", ".join(f"{s} {q:+d}" for s, q in states.items())
-            if states
-            else "no charge-neutral assignment passing Pauling"
-        )
+        if why.allowed:
+            shown = " | ".join(assignment_text(a) for a in why.assignments[:3])
+            more = f" (+{len(why.assignments) - 3} more)" if len(why.assignments) > 3 else ""
+            text.append(f"{len(why.assignments)} assignment{'s' if len(why.assignments) != 1 else ''}: {shown}{more}")
+        else:
+            text.append(f"forbidden: {why.reason}")
         text.append("  ·  " + self._known_text(comp))
         return text
 

@@ -66,12 +66,7 @@ class SystemPane(Pane):
         description="system table",
     )
     def _label(self, system: tuple[str, ...]) -> None:
-        rows = system_rows(
-            system,
-            known=self.known,
-            max_stoich=self.settings.max_stoich,
-            oxidation_states=self.settings.oxidation_states,
-        )
+        rows = system_rows(system, known=self.known, rule=self.settings.rule)
         self.post_message(SystemRowsReady(rows))
 
     @on(SystemRowsReady)

@@ -38,7 +38,7 @@ class ArityProgress(Horizontal):
 
     def show(self, census: ArityCensus | None, state: str) -> None:
         """Move the bar to the census's fraction and show the state text (redrawn only if it changed)."""
-        self.query_one(ProgressBar).update(progress=census.fraction if census is not None else 0.0)
+        self.query_one(ProgressBar).update(progress=census.work_fraction if census is not None else 0.0)
         label = self.query_one(".arity-state", Label)
         if state != self._state:
             # same width as before: no relayout of the screen (the state column is sized for the longest)
@@ -61,13 +61,7 @@ class CensusPanel(VerticalScroll):
         self._status = "starting…"
 
     def compose(self) -> ComposeResult:
-        pool = "whole space (H–Lr)" if self.settings.pool is None else "-".join(self.settings.pool)
-        known = self.known_name or "none"
-        yield Static(
-            f"[b]Census[/b] of {pool} · oxidation states {self.settings.oxidation_states} · "
-            f"max stoichiometry {self.settings.max_stoich} · known set: {known}",
-            id="census-title",
-        )
+        yield Static(self.title_text(), id="census-title")
         yield Static("starting…", id="census-status")
         for arity in self.settings.arities:
             yield ArityProgress(arity)
@@ -77,6 +71,16 @@ class CensusPanel(VerticalScroll):
 
     def on_mount(self) -> None:
         self.refresh_counts()
+
+    def title_text(self) -> str:
+        """What is counted: the pool, the rule and the known set."""
+        pool = "whole space (H–Lr)" if self.settings.pool is None else "-".join(self.settings.pool)
+        return f"[b]Census[/b] of {pool} · {self.settings.rule.describe()} · known set: {self.known_name or 'none'}"
+
+    def set_settings(self, settings: CensusSettings) -> None:
+        """A new rule: retitle (the counts are reset by the next run)."""
+        self.settings = settings
+        self.query_one("#census-title", Static).update(self.title_text())
 
     def reset(self, status: str) -> None:
         """Forget all counts (a new run is starting)."""
@@ -113,7 +117,9 @@ class CensusPanel(VerticalScroll):
             return f"done{elapsed}"
         if self._cancelled or not self._running:
             return f"partial{elapsed}"
-        return f"counting{elapsed}"
+        if census.phase == "compiling":
+            return "compiling kernels"
+        return f"{census.phase}{elapsed}"
 
     def refresh_counts(self) -> None:
         """Redraw the bars and the table from the latest snapshots."""

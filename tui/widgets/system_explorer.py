@@ -10,13 +10,31 @@ from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import DataTable, Input, Label, Select, Static
 
+from chemspace.core.explain import assignment_text
 from chemspace.core.row_query import parse_query
-from chemspace.core.rule import CATEGORIES, LABELS, arity_name
+from chemspace.core.rule import CATEGORIES, LABELS, REASONS, arity_name
 from chemspace.core.system import SystemRow
 from chemspace.tui.widgets.style import marked
 
 COLUMNS = ("formula", "arity", "label", "oxidation", "ids")
 ALL = "all"
+#: Prefix of the label selector's values that filter forbidden rows by reason.
+REASON = "reason:"
+#: Assignments listed in the detail pane (SnO2 has 2, a quaternary can have dozens).
+DETAIL_ASSIGNMENTS = 6
+#: What each reason means, in a chemist's words.
+REASON_TEXT = {
+    "no-oxidation-states": "an element has no oxidation states in this set (or no Pauling value)",
+    "not-charge-neutral": "no choice of the elements' oxidation states sums to zero",
+    "electronegativity": "neutral assignments exist, each with a cation above an anion in Pauling electronegativity",
+}
+
+
+def _has_label(row: SystemRow, label: str) -> bool:
+    """A label, a category, or ``reason:R`` for forbidden rows failing with reason R."""
+    if label.startswith(REASON):
+        return not row.allowed and str(row.reason) == label.removeprefix(REASON)
+    return row.label == label or (label in LABELS and row.allowed == (label == "allowed"))
 
 
 def _entries_text(row: SystemRow) -> str:
@@ -62,7 +80,8 @@ class SystemExplorer(Vertical):
                 id="system-filter",
                 compact=True,
             )
-            label_options = [("any label", ALL), *((x, x) for x in labels)]
+            reasons = [(f"forbidden: {r}", f"{REASON}{r}") for r in REASONS]  # why a composition fails
+            label_options = [("any label", ALL), *((x, x) for x in labels), *reasons]
             yield Select(label_options, value=ALL, allow_blank=False, id="system-label", compact=True)
             arities = [("any arity", ALL), *((arity_name(a), str(a)) for a in range(2, len(self.system) + 1))]
             yield Select(arities, value=ALL, allow_blank=False, id="system-arity", compact=True)
@@ -89,7 +108,7 @@ class SystemExplorer(Vertical):
         self.rows = rows
         self._by_formula = {r.formula: r for r in rows}
         self._search = [
-            " ".join((r.formula, *r.composition.symbols, r.label, r.oxidation_text(), _entries_text(r))).lower()
+            " ".join((r.formula, *r.composition.symbols, r.label, str(r.reason or ""), _entries_text(r))).lower()
             for r in rows
         ]
         self.apply_filter()
@@ -132,7 +151,7 @@ class SystemExplorer(Vertical):
         arity = self.query_one("#system-arity", Select).value
         out = []
         for row, hay in zip(self.rows, self._search):
-            if label != ALL and not (row.label == label or (label in LABELS and row.allowed == (label == "allowed"))):
+            if label != ALL and not _has_label(row, str(label)):
                 continue
             if arity != ALL and row.arity != int(str(arity)):
                 continue
@@ -175,7 +194,7 @@ class SystemExplorer(Vertical):
             row.formula,
             str(row.arity),
             marked(row.label),
-            row.oxidation_text(),
+            row.oxidation_text() + (f" (+{len(row.assignments) - 1} more)" if len(row.assignments) > 1 else ""),
         ]
         if self.with_known:
             cells.append(_entries_text(row))
@@ -215,11 +234,20 @@ class SystemExplorer(Vertical):
         text.append(f"   {row.arity} elements\n")
         text.append(" ".join(f"{s}×{n}" for s, n in row.composition.formula_pairs) + "\n")
         text.append_text(marked(row.label))
-        text.append(" (passes the SMACT filters)\n" if row.allowed else " (fails the SMACT filters)\n")
         if row.allowed:
-            text.append(f"oxidation states: {row.oxidation_text()}\n")
+            basis = "" if row.basis is None else f", {row.basis}"
+            text.append(f" (passes the SMACT filters{basis})\n")
+            count = len(row.assignments)
+            text.append(f"{count} assignment{'s' if count != 1 else ''}:\n")
+            for states in row.assignments[:DETAIL_ASSIGNMENTS]:
+                text.append(f"  {assignment_text(states)}\n")
+            if count > DETAIL_ASSIGNMENTS:
+                text.append(f"  … {count - DETAIL_ASSIGNMENTS} more (export the table for all)\n", style="dim")
         else:
-            text.append("no charge-neutral assignment ordered by electronegativity\n")
+            text.append(f" ({row.reason})\n")
+            text.append(REASON_TEXT.get(str(row.reason), "") + "\n")
+            if row.witness is not None:
+                text.append(f"witness: {row.witness.text()}\n")
         if row.known is None:
             text.append("known: — (no known-materials set loaded)\n", style="dim")
         elif not row.entries:

@@ -1,0 +1,151 @@
+"""Several known sets at once (`--known a,b`) and `known compare`, on generated sets with known answers.
+
+Which compositions are allowed comes from smact itself (tests/smact_reference.py), never from us.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from chemspace.core.composition import Composition, parse_formula
+from chemspace.core.errors import InputError
+from chemspace.core.known import KnownEntry, KnownSet, build_set, resolve_known, save_set, union_sets
+from chemspace.core.known_compare import compare_sets
+from chemspace.core.rule import Category, Rule, category
+from chemspace.tui.cli import app
+
+from smact_reference import smact_allowed
+
+SYSTEM = ("Li", "Zn", "Sn", "O")
+
+
+def _formulas(seed: int, n: int) -> list[str]:
+    """``n`` distinct binary/ternary formulas over Li-Zn-Sn-O, some forbidden, some repeated (polymorphs)."""
+    rng = random.Random(seed)
+    out: list[str] = []
+    while len(set(out)) < n:
+        k = rng.choice([2, 2, 3])
+        symbols = rng.sample(SYSTEM, k)
+        out.append("".join(f"{s}{rng.randint(1, 6)}" for s in symbols))
+    return out + out[:3]
+
+
+def _set(name: str, formulas: list[str]) -> KnownSet:
+    rows = [KnownEntry(id=f"{name}-{i}", formula=f) for i, f in enumerate(formulas)]
+    return build_set(name, f"generated {name}", rows)
+
+
+@pytest.fixture
+def two_sets() -> tuple:
+    a = _set("seta", _formulas(1, 60))
+    b = _set("setb", _formulas(2, 50) + _formulas(1, 60)[:20])  # overlap: the first 20 of A
+    save_set(a)
+    save_set(b)
+    return a, b
+
+
+def _allowed(comp: Composition) -> bool:
+    return comp in smact_allowed(comp.symbols)
+
+
+def test_union_holds_both_and_says_which(two_sets: tuple) -> None:
+    a, b = two_sets
+    union = resolve_known("seta,setb")
+    assert union is not None and union.members == ("seta", "setb")
+    assert set(union.entries) == set(a.entries) | set(b.entries)
+    for comp in union.entries:
+        expected = {name for name, s in (("seta", a), ("setb", b)) if comp in s}
+        assert union.sources(comp) == expected
+        assert {e.set_name for e in union.entries[comp]} == expected
+        assert len(union.entries[comp]) == len(a.entries.get(comp, [])) + len(b.entries.get(comp, []))
+    assert a.sources(next(iter(a.entries))) == {"seta"}
+    assert a.sources(parse_formula("Xe")) == frozenset()
+
+
+def test_union_with_a_file(two_sets: tuple, tmp_path: Path) -> None:
+    extra = tmp_path / "extra.txt"
+    extra.write_text("LiF\nZnO\n")
+    union = resolve_known(f"seta,{extra}")
+    assert union.sources(parse_formula("LiF")) == {"extra"}
+
+
+@pytest.mark.parametrize("spec", ["seta,", "seta,none", "seta,seta", "seta,nosuchset"])
+def test_bad_union_lists(two_sets: tuple, spec: str) -> None:
+    with pytest.raises(InputError):
+        resolve_known(spec)
+
+
+def test_system_labels_against_the_union(two_sets: tuple) -> None:
+    """`system --known a,b` marks a composition known exactly when either set holds it."""
+    a, b = two_sets
+    result = CliRunner().invoke(app, ["system", "Li-Zn-O", "--known", "seta,setb", "--format", "json", "-a", "2-3"])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    assert rows
+    for row in rows:
+        comp = Composition.from_counts(dict(zip(row["elements"], row["counts"])))
+        assert row["known"] == (comp in a.entries or comp in b.entries)
+
+
+def test_bad_union_on_the_command_line(two_sets: tuple) -> None:
+    result = CliRunner().invoke(app, ["system", "Li-O", "--known", "seta,seta"])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert result.stderr.strip().startswith("error:") and "twice" in result.stderr
+
+
+def test_compare_counts_and_transitions(two_sets: tuple) -> None:
+    """Every count and every move checked against set membership and smact's verdicts."""
+    a, b = two_sets
+    result = compare_sets(a, b, Rule(), arities=(2, 3), list_moves=True)
+    for arity in (2, 3):
+        in_a = {c for c in a.entries if c.arity == arity}
+        in_b = {c for c in b.entries if c.arity == arity}
+        got = result.arities[arity]
+        assert (got.in_a, got.in_b, got.both) == (len(in_a), len(in_b), len(in_a & in_b))
+        expected: dict = {}
+        for comp in in_a | in_b:
+            ok = _allowed(comp)
+            move = (category(ok, comp in in_a), category(ok, comp in in_b))
+            expected.setdefault(move, set()).add(comp)
+        assert got.transitions == {m: len(c) for m, c in expected.items()}
+        assert {m: set(c) for m, c in got.moves.items()} == {m: c for m, c in expected.items() if m[0] != m[1]}
+        assert (Category.STANDARD, Category.MISSING) in got.transitions  # the generated sets do disagree
+        assert (Category.INTERESTING, Category.UNLIKELY) in got.transitions
+
+
+def test_compare_command_json(two_sets: tuple) -> None:
+    a, b = two_sets
+    result = CliRunner().invoke(app, ["known", "compare", "seta", "setb", "--arity", "2", "--json", "--list"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    binary = doc["arities"]["2"]
+    in_a = {c for c in a.entries if c.arity == 2}
+    in_b = {c for c in b.entries if c.arity == 2}
+    assert (binary["only_a"], binary["only_b"]) == (len(in_a - in_b), len(in_b - in_a))
+    lost = {parse_formula(f) for f in binary["moves"]["standard->missing"]}
+    assert lost == {c for c in in_a - in_b if _allowed(c)}
+    assert doc["transitions"]["standard"]["missing"] == len(lost)
+    assert sum(sum(row.values()) for row in doc["transitions"].values()) == len(in_a | in_b)
+
+
+def test_compare_command_table(two_sets: tuple) -> None:
+    result = CliRunner().invoke(app, ["known", "compare", "seta", "setb", "-a", "2-3"], env={"COLUMNS": "160"})
+    assert result.exit_code == 0, result.output
+    assert "Only seta" in result.stdout and "interesting" in result.stdout
+
+
+def test_compare_bad_operands(two_sets: tuple) -> None:
+    for args in (["seta", "none"], ["seta", "nosuchset"], ["seta", "setb", "--arity", "9"]):
+        result = CliRunner().invoke(app, ["known", "compare", *args])
+        assert result.exit_code == 1, (args, result.output)
+        assert result.stderr.startswith("error:") and "Traceback" not in result.output
+
+
+def test_union_of_one_is_the_set(two_sets: tuple) -> None:
+    a, _ = two_sets
+    assert union_sets([a]) is a
