@@ -250,6 +250,31 @@ class ChemspaceApp(App[None]):
         self.notify(f"rule: {rule.describe()}; counting again", timeout=4)
         self.action_rerun()
 
+    def action_fetch_known(self) -> None:
+        """Open the fetch dialog (OPTIMADE, no key); a fetched set is labelled against at once."""
+        from chemspace.tui.fetch_screen import FetchKnownScreen
+
+        def fetched(known: KnownSet | None) -> None:
+            if known is not None:
+                self.call_later(self.set_known, known)
+
+        self.push_screen(FetchKnownScreen(), fetched)
+
+    async def set_known(self, known: KnownSet) -> None:
+        """Label against another known set: the panes that show known-ness learn it, and everything counts again."""
+        self.known = known
+        self.census_pane.known = known
+        panel = self.census_pane.query_one(CensusPanel)
+        panel.known_name = known.name
+        panel.set_settings(self.settings)
+        await panel.query("#known-hint").remove()
+        self.periodic_pane.set_labels(with_known=True)
+        self.projection_pane.known = known
+        if self.system_pane is not None:
+            await self.system_pane.set_known(known)
+        self.notify(f"known set: {known.name} ({len(known):,} compositions); counting again", timeout=4)
+        self.action_rerun()
+
     def _sub_title(self) -> str:
         where = "whole space" if self.system is None else "-".join(self.system)
         return where if self.settings.rule.is_paper else f"{where} · {self.settings.rule.describe()}"
@@ -323,8 +348,11 @@ class ChemspaceApp(App[None]):
             self.census_pane.failed(reason)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        """Textual's own commands, then every binding of the app and its panes, by name."""
+        """Textual's own commands, every binding of the app and its panes by name, and the fetch dialog."""
         yield from super().get_system_commands(screen)
+        yield SystemCommand(
+            "Fetch known materials…", "an OPTIMADE database (no key) becomes the known set", self.action_fetch_known
+        )
         for row in self.key_rows():
             if row.node is type(self):
                 yield SystemCommand(row.text.capitalize(), f"key {row.key}", self._runner(None, row.action))

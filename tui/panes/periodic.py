@@ -64,6 +64,13 @@ class PeriodicPane(Pane):
         table = element_table(settings.oxidation_states)
         self._states = dict(zip(table.symbols, table.oxidation_states))
 
+    def set_labels(self, with_known: bool) -> None:
+        """Offer the known-dependent labels (known and the categories) once a known set is loaded."""
+        self.labels = ("unique", *LABELS) + (("known", *CATEGORIES) if with_known else ())
+        select = self.query_one("#pt-label", Select)
+        select.set_options([(x, x) for x in self.labels])
+        select.value = self.label if self.label in self.labels else "allowed"
+
     def compose(self) -> ComposeResult:
         with Horizontal(classes="controls"):
             arities = [(arity_name(a, title=True), a) for a in self.settings.arities]

@@ -74,6 +74,13 @@ class SystemPane(Pane):
         self.rows = message.rows
         self.query_one(SystemExplorer).set_rows(message.rows)
 
+    async def set_known(self, known: KnownSet) -> None:
+        """Another known set: a new explorer (its known column is named after the set); rows follow on reload."""
+        self.known = known
+        self.rows = None
+        await self.query_one(SystemExplorer).remove()
+        await self.mount(SystemExplorer(self.system, known.name))
+
     def add_word(self, word: str) -> None:
         """Add a word to the filter (what enter on the periodic table does)."""
         self.query_one(SystemExplorer).add_word(word)
