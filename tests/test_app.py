@@ -17,6 +17,7 @@ from textual.worker import WorkerState
 from chemspace.core.census import CensusSettings, run_census
 from chemspace.core.composition import parse_formula
 from chemspace.core.explain import assignment_text, explain
+from chemspace.core.rule import CATEGORIES
 from chemspace.core.system import system_rows
 from chemspace.tui.app import AppOptions, ChemspaceApp
 from chemspace.tui.keys import key_display
@@ -562,5 +563,35 @@ def test_a_known_set_loaded_in_the_app_relabels_every_pane(tmp_path) -> None:
             headers = [str(c.label) for c in app.main.query_one(DataTable).columns.values()]
             assert "Known (icsd)" in headers
             assert "known set: icsd" in text_of(app.main.query_one("#census-title"))
+
+    run(scenario())
+
+
+def test_every_label_category_and_anion_class_has_its_own_glyph() -> None:
+    """Without colour (NO_COLOR) or at 16 colours (forbidden and missing both red) the glyph tells them apart."""
+    from chemspace.core.anions import ANION_CLASSES
+    from chemspace.core.rule import LABELS
+    from chemspace.tui.widgets.style import marked
+
+    for names, colouring in ((LABELS, "category"), (CATEGORIES, "category"), (ANION_CLASSES, "anion")):
+        glyphs = [marked(n, colouring).plain.split()[0] for n in names]
+        assert len(set(glyphs)) == len(names) and all(len(g) == 1 for g in glyphs)
+
+
+def test_census_says_the_kernels_are_compiling_instead_of_0_0_s() -> None:
+    """While the core reports its kernels compiling, the arity shows that, never a frozen 'counting 0.0 s'."""
+    from chemspace.core.census import ArityCensus
+
+    async def scenario() -> None:
+        app = make_app(CensusSettings(arities=(2,), samples=0), warm_up_reducers=False)
+        app.autostart = False
+        async with app.run_test(size=(100, 30)) as pilot:
+            panel = app.main.query_one(CensusPanel)
+            panel.show_elapsed = True
+            panel.reset("starting")
+            panel.update_census(ArityCensus(arity=2, symbols=("Li", "O"), unique=10, phase="compiling"))
+            await pilot.pause()
+            state = text_of(panel.query_one("#progress-2 .arity-state"))
+            assert state == "compiling kernels" and "0.0 s" not in state
 
     run(scenario())

@@ -267,7 +267,8 @@ def list_() -> None:
         return
     console = Console()
     elements = element_table(DEFAULT_OXIDATION_STATES)
-    fields = ("Name", "Source", "Version", "Date", "Entries", "Binary", "Ternary", "Quaternary", "5-6", "Outside")
+    arities = tuple(arity_name(a, title=True) for a in (2, 3, 4))
+    fields = ("Name", "Source", "Version", "Date", "Entries", *arities, "5-6", "Outside")
     rows: list[tuple[str, ...]] = []
     damaged = []
     for name in names:
