@@ -170,7 +170,7 @@ def explanation_text(formula: str, rule: Rule) -> Text:
     text.append("  ")
     text.append_text(marked("allowed" if why.allowed else "forbidden"))
     if why.allowed:
-        basis = "" if why.basis is None else f" ({why.basis})"
+        basis = "" if why.basis in (None, "oxidation-states") else f" (as {why.basis})"
         text.append(f"{basis}: {len(why.assignments)} assignment{'s' if len(why.assignments) != 1 else ''}\n")
         for states in why.assignments[:8]:
             text.append(f"  {assignment_text(states)}\n")

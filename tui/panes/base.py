@@ -13,6 +13,7 @@ from typing import ClassVar
 from textual.containers import Vertical
 from textual.widget import Widget
 
+from chemspace.core.atomic import atomic_path
 from chemspace.core.census import ArityCensus, CensusResult
 
 
@@ -59,6 +60,12 @@ class Pane(Vertical):
     def shown(self) -> None:
         """The tab was opened."""
         focus_now(self.focus_target())
+
+
+def write_text(path: Path, text: str) -> None:
+    """Write an export whole or not at all (a temporary sibling renamed over ``path``)."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
 
 
 def focus_now(widget: Widget | None) -> None:

@@ -17,12 +17,11 @@ from textual.timer import Timer
 from textual.widget import Widget
 from textual.worker import Worker, get_current_worker
 
-from chemspace.core.atomic import atomic_path
 from chemspace.core.census import ArityCensus, CensusResult, CensusSettings, run_census
 from chemspace.core.errors import InputError
 from chemspace.core.known import KnownSet
 from chemspace.core.rule import arity_name
-from chemspace.tui.panes.base import CensusState, ExportJob, Pane, yield_cpu_to_interface
+from chemspace.tui.panes.base import CensusState, ExportJob, Pane, write_text, yield_cpu_to_interface
 from chemspace.tui.widgets import CensusPanel, PeriodicTable
 
 #: What the status says until the first counts arrive (the numba kernels load or compile meanwhile).
@@ -120,8 +119,8 @@ class CensusPane(Pane):
         return self.query_one(CensusPanel)
 
     def on_resize(self) -> None:
-        # beside the counts when there is room for them both (the heat map takes 18 x 7 columns)
-        self.set_class(self.size.width >= 150, "-wide")
+        # beside the counts when there is room for both (the heat map takes 92 columns, the counts ~75)
+        self.set_class(self.size.width >= 170, "-wide")
         self.query_one("#census-elements", PeriodicTable).tall = self.size.height >= 21
 
     # ------------------------------------------------------------ the run
@@ -238,8 +237,7 @@ class CensusPane(Pane):
             if path.suffix.lower() != ".json":
                 raise InputError(f"the census is written as JSON: name the file .json, not {path.name!r}")
             text = json.dumps(result.to_json(), indent=1)  # in the worker: thousands of sample formulas
-            with atomic_path(path) as tmp:
-                tmp.write_text(text, encoding="utf-8")
+            write_text(path, text)
             return "the census" + (" (partial)" if result.cancelled else "")
 
         return ExportJob(

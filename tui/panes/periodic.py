@@ -15,12 +15,11 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Label, Select, Static
 
-from chemspace.core.atomic import atomic_path
 from chemspace.core.census import CensusSettings
-from chemspace.core.elements import element_table
+from chemspace.core.elements import atomic_numbers, element_table
 from chemspace.core.errors import InputError
 from chemspace.core.rule import CATEGORIES, LABELS, arity_name
-from chemspace.tui.panes.base import CensusState, ExportJob, Pane
+from chemspace.tui.panes.base import CensusState, ExportJob, Pane, write_text
 from chemspace.tui.widgets import ElementDetail, PeriodicTable
 from chemspace.tui.widgets.periodic_table import heat_key
 
@@ -177,11 +176,10 @@ class PeriodicPane(Pane):
             buf = io.StringIO()
             writer = csv.writer(buf, lineterminator="\n")
             writer.writerow(["element", *labels])
-            symbols = sorted({s for c in columns.values() for s in c}, key=lambda s: self._order(s))
+            symbols = sorted({s for c in columns.values() for s in c}, key=atomic_numbers().__getitem__)
             for s in symbols:
                 writer.writerow([s, *(columns[x].get(s, 0) for x in labels)])
-            with atomic_path(path) as tmp:
-                tmp.write_text(buf.getvalue(), encoding="utf-8")
+            write_text(path, buf.getvalue())
             return f"{len(symbols)} elements' {arity_name(self.arity)} counts" + (" (partial)" if partial else "")
 
         return ExportJob(
@@ -190,8 +188,3 @@ class PeriodicPane(Pane):
             "a .csv file: element, then one column per label",
             write,
         )
-
-    def _order(self, symbol: str) -> int:
-        from chemspace.core.elements import atomic_numbers
-
-        return atomic_numbers()[symbol]

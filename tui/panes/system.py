@@ -13,12 +13,11 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import DataTable, Input
 
-from chemspace.core.atomic import atomic_path
 from chemspace.core.census import CensusSettings
 from chemspace.core.errors import InputError
 from chemspace.core.known import KnownSet
 from chemspace.core.system import SystemRow, system_rows
-from chemspace.tui.panes.base import ExportJob, Pane, focus_now
+from chemspace.tui.panes.base import ExportJob, Pane, focus_now, write_text
 from chemspace.tui.widgets import SystemExplorer
 
 
@@ -108,8 +107,7 @@ class SystemPane(Pane):
                 text = rows_csv(rows)
             else:
                 raise InputError(f"use a .csv or .json file name, not {path.name!r}")
-            with atomic_path(path) as tmp:
-                tmp.write_text(text, encoding="utf-8")
+            write_text(path, text)
             return f"{len(rows):,} compositions"
 
         return ExportJob(

@@ -235,7 +235,7 @@ class SystemExplorer(Vertical):
         text.append(" ".join(f"{s}×{n}" for s, n in row.composition.formula_pairs) + "\n")
         text.append_text(marked(row.label))
         if row.allowed:
-            basis = "" if row.basis is None else f", {row.basis}"
+            basis = "" if row.basis in (None, "oxidation-states") else f", as {row.basis}"  # alloy, element
             text.append(f" (passes the SMACT filters{basis})\n")
             count = len(row.assignments)
             text.append(f"{count} assignment{'s' if count != 1 else ''}:\n")
