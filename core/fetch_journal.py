@@ -13,6 +13,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from chemspace.core.atomic import atomic_path
 from chemspace.core.composition import Composition
 from chemspace.core.known import KnownEntry, check_name, data_dir
 
@@ -65,9 +66,9 @@ class FetchJournal:
         return state if state.done else None
 
     def start(self) -> None:
-        """Begin a new journal (replacing any other)."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.path.write_text(json.dumps(self.header) + "\n", encoding="utf-8")
+        """Begin a new journal (replacing any other, atomically); pages are then appended line by line."""
+        with atomic_path(self.path, make_parents=True) as tmp:
+            tmp.write_text(json.dumps(self.header) + "\n", encoding="utf-8")
 
     def append(self, pairs: list[Pair], without: int, next_url: str | None, done: int) -> None:
         """Record one page: its rows, how many structures it had without a composition, and what follows."""

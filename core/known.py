@@ -149,6 +149,7 @@ SINGLE_ELEMENT = "single element"
 TOO_MANY_ELEMENTS = f"more than {MAX_ARITY} elements"
 ABOVE_MAX_STOICH = "coefficient above max stoichiometry"
 NOT_IN_POOL = "element outside the pool"
+NO_COMPOSITION = "no usable composition"  # a downloaded structure with no formula, or one that does not parse
 
 
 def outside_reason(comp: Composition, max_stoich: int, pool: frozenset[str]) -> str | None:

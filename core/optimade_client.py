@@ -7,12 +7,15 @@ any base URL works too.
 Responses are checked with the ``optimade`` package's own pydantic models (``InfoResponse`` for
 ``/info``, ``EntryResponseMany`` for every page, ``ErrorResponse`` for a refusal), so an answer that
 is not OPTIMADE is one clear error. Why our own paging loop over ``requests`` and not
-``optimade.client.OptimadeClient`` (1.5.0, read and tried against the reference server):
+``optimade.client.OptimadeClient`` (1.5.0, from its source, ``_get_one``):
 
 - its retry counter is reset on every pass of the paging loop, so a page that keeps failing is
   retried for ever, one second apart, with no backoff and no regard for Retry-After;
-- it has no way to stop between pages (callbacks can only change the next URL) and draws its own
-  rich progress bar on stderr, so neither the command line's bar nor the app's can follow it;
+- it has no cancel (stopping between pages would mean raising out of a per-page callback, meant
+  to change the next URL) and draws its own rich progress bar on stderr, which neither the command
+  line's bar nor the app's dialog can follow;
+- ``get`` takes no page size (the server's default, 20 on the reference server, means 25 times
+  the requests of 500 a page);
 - it accumulates every full page (``included`` resources too) in memory before returning.
 
 The loop here follows ``links.next`` (the pagination the spec mandates), reports progress after each
@@ -29,10 +32,11 @@ import math
 import re
 import threading
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from importlib.resources import files
-from urllib.parse import urlencode, urlparse
+from urllib.parse import urlencode, urljoin, urlparse
 
 import requests
 from pydantic import ValidationError
@@ -41,7 +45,7 @@ from chemspace.core.composition import Composition, parse_formula
 from chemspace.core.errors import CancelledError, InputError
 from chemspace.core.fetch_journal import FetchJournal, Resumed
 from chemspace.core.http_retry import RETRY_STATUS, retry_after
-from chemspace.core.known import KnownEntry, KnownSet, check_name, set_from_compositions
+from chemspace.core.known import NO_COMPOSITION, KnownEntry, KnownSet, check_name, set_from_compositions
 from chemspace.core.rule import MAX_ARITY, MIN_ARITY
 
 #: Only compositions the space can hold are asked for (the filter is OPTIMADE's own language).
@@ -50,11 +54,19 @@ STRUCTURE_FILTER = f"nelements>={MIN_ARITY} AND nelements<={MAX_ARITY}"
 #: from ``chemical_formula_reduced`` when present, else from ``elements`` and ``elements_ratios``.
 RESPONSE_FIELDS = ("id", "chemical_formula_reduced", "elements", "elements_ratios", "nelements")
 DEFAULT_PAGE_LIMIT = 500  # the reference server's maximum; most providers allow at least this
+MIN_PAGE_LIMIT = 10  # a server refusing even this many per page is refused in turn
 MAX_PAGE_BYTES = 64 * 2**20  # one page larger than this is refused, not read into memory
-NO_COMPOSITION = "no usable composition"  # ``outside`` reason: no formula, or one that does not parse
 _VERSIONED = re.compile(r"/v\d+(\.\d+)*$")
 
 ProgressCallback = Callable[[int, int | None], None]
+
+#: optimade 1.5's models read ``model_fields`` off instances, which pydantic 2.11+ deprecates: one
+#: warning per validated answer, nothing a user can act on.
+warnings.filterwarnings("ignore", message=".*'model_fields' attribute on the instance", module=r"optimade\.")
+
+
+class PageLimitRefused(InputError):
+    """The server refused the page size asked for (its error detail names ``page_limit``)."""
 
 
 @dataclass(frozen=True)
@@ -117,6 +129,7 @@ class OptimadeFetcher:
         self.session.headers["Accept"] = "application/vnd.api+json, application/json"
         base = provider.base_url.rstrip("/")
         self.versioned_url = base if _VERSIONED.search(base) else base + "/v1"
+        self.page_limit = provider.page_limit
         self._deadline = None if limits.max_seconds is None else time.monotonic() + limits.max_seconds
 
     # -- one request --------------------------------------------------------------------------
@@ -135,7 +148,7 @@ class OptimadeFetcher:
                 last_error = _connection_problem(exc)
             else:
                 if resp.status_code not in RETRY_STATUS:
-                    raise InputError(self._refusal(resp, url))
+                    raise self._refusal(resp, url)
                 last_error = f"HTTP {resp.status_code}"
                 delay = max(delay, retry_after(resp))
                 resp.close()
@@ -164,8 +177,8 @@ class OptimadeFetcher:
             raise InputError(self._not_optimade(url, "the answer is not a JSON object"))
         return doc
 
-    def _refusal(self, resp: requests.Response, url: str) -> str:
-        """One line for a non-retryable HTTP error, with the OPTIMADE error detail when there is one."""
+    def _refusal(self, resp: requests.Response, url: str) -> InputError:
+        """The error for a non-retryable HTTP answer: one line, with the OPTIMADE error detail if any."""
         from optimade.models import ErrorResponse
 
         try:
@@ -182,10 +195,13 @@ class OptimadeFetcher:
                 else ""
             )
         if resp.status_code == 404 and not detail:
-            return self._not_optimade(url, "HTTP 404")
+            return InputError(self._not_optimade(url, "HTTP 404"))
         where = url.split("?", 1)[0]
-        hint = "; pass a smaller --page-limit" if "page_limit" in detail else ""
-        return f"{self.provider.name} refused {where} (HTTP {resp.status_code}{': ' + detail if detail else ''}){hint}"
+        status = f"HTTP {resp.status_code}" + (f": {detail}" if detail else "")
+        message = f"{self.provider.name} refused {where} ({status})"
+        if "page_limit" in detail:
+            return PageLimitRefused(message + "; pass a smaller --page-limit")
+        return InputError(message)
 
     def _not_optimade(self, url: str, why: str) -> str:
         return f"{self.provider.base_url} does not answer as an OPTIMADE API ({why} at {url})"
@@ -219,7 +235,7 @@ class OptimadeFetcher:
         query = {
             "filter": STRUCTURE_FILTER,
             "response_fields": ",".join(RESPONSE_FIELDS),
-            "page_limit": self.provider.page_limit,
+            "page_limit": self.page_limit,
         }
         return f"{self.versioned_url}/structures?{urlencode(query)}"
 
@@ -242,6 +258,14 @@ class OptimadeFetcher:
             seen.add(url)
             try:
                 page = EntryResponseMany.model_validate(self._get(url))
+            except PageLimitRefused:
+                if url != self.first_url() or self.page_limit <= MIN_PAGE_LIMIT:
+                    raise
+                # the server allows fewer per page than asked (the spec sets no minimum maximum):
+                # halve and ask again, before any structure is in, so nothing is counted twice
+                self.page_limit = max(MIN_PAGE_LIMIT, self.page_limit // 2)
+                url = self.first_url()
+                continue
             except ValidationError as exc:
                 raise InputError(self._not_optimade(url, _first_error(exc))) from None
             data = [d if isinstance(d, dict) else d.model_dump() for d in page.data]
@@ -258,7 +282,8 @@ class OptimadeFetcher:
                 )
             if on_progress:
                 on_progress(done, total)
-            url = _next_url(page) if data else None
+            nxt = _next_url(page) if data else None
+            url = urljoin(url, nxt) if nxt else None  # a relative link is relative to this page
             yield data, url, done
             if not data or (max_pages is not None and pages >= max_pages and url):
                 if url:  # a server that keeps answering cannot loop us

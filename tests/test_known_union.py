@@ -12,10 +12,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from chemspace.core.census import CensusSettings, run_census
 from chemspace.core.composition import Composition, parse_formula
 from chemspace.core.errors import InputError
 from chemspace.core.known import KnownEntry, KnownSet, build_set, resolve_known, save_set, union_sets
-from chemspace.core.known_compare import compare_sets
+from chemspace.core.known_compare import category_counts, compare_sets
 from chemspace.core.rule import Category, Rule, category
 from chemspace.tui.cli import app
 
@@ -149,3 +150,45 @@ def test_compare_bad_operands(two_sets: tuple) -> None:
 def test_union_of_one_is_the_set(two_sets: tuple) -> None:
     a, _ = two_sets
     assert union_sets([a]) is a
+
+
+#: Table 2 of the paper: binary compositions in the space, and how many SMACT allows.
+PAPER_BINARY_UNIQUE, PAPER_BINARY_ALLOWED = 225_879, 13_464
+
+
+def test_compare_with_the_census_counts_every_composition(two_sets: tuple) -> None:
+    """With --census the table covers the whole space: rows are A's four categories, columns B's."""
+    a, b = two_sets
+    result = CliRunner().invoke(app, ["known", "compare", "seta", "setb", "--arity", "2", "--census", "--json"])
+    assert result.exit_code == 0, result.output
+    binary = json.loads(result.stdout)["arities"]["2"]
+    assert binary["complete"] is True
+    table = binary["transitions"]
+    assert sum(sum(row.values()) for row in table.values()) == PAPER_BINARY_UNIQUE
+    for side, known in (("a", a), ("b", b)):
+        cats = binary["categories"][side]
+        assert cats["standard"] + cats["missing"] == PAPER_BINARY_ALLOWED
+        in_set = [c for c in known.entries if c.arity == 2]
+        assert cats["standard"] == sum(_allowed(c) for c in in_set)
+        assert cats["interesting"] == sum(not _allowed(c) for c in in_set)
+    assert sum(table["missing"].values()) == binary["categories"]["a"]["missing"]
+
+
+def test_compare_without_the_census_says_it_is_partial(two_sets: tuple) -> None:
+    result = CliRunner().invoke(app, ["known", "compare", "seta", "setb", "--arity", "2", "--json"])
+    assert json.loads(result.stdout)["arities"]["2"]["complete"] is False
+
+
+def test_a_second_sets_counts_match_its_own_census(two_sets: tuple) -> None:
+    """category_counts (B beside a census run with A) equals the census run with B itself, in a system."""
+    a, b = two_sets
+    b = union_sets([b, _set("elsewhere", ["NaCl", "MgO", "Li2S", "ZnSe"])])  # outside the pool: not counted
+    settings = CensusSettings(arities=(2, 3), samples=0, pool=SYSTEM)
+    first = run_census(settings, known=a)
+    totals = {k: (c.allowed, c.unique - c.allowed) for k, c in first.arities.items()}
+    beside = category_counts(b, settings.rule, totals, pool=SYSTEM)
+    own = run_census(settings, known=b)
+    assert set(own.arities) == set(beside) == {2, 3}
+    for arity, census in own.arities.items():
+        assert beside[arity] == {cat: census.count(cat) for cat in Category}
+        assert beside[arity][Category.STANDARD] > 0 and beside[arity][Category.INTERESTING] > 0

@@ -24,9 +24,8 @@ from typer.testing import CliRunner
 
 from chemspace.core.errors import CancelledError, InputError
 from chemspace.core.fetch_journal import journal_path
-from chemspace.core.known import cached_names, load_set, save_set
+from chemspace.core.known import NO_COMPOSITION, cached_names, load_set, save_set
 from chemspace.core.optimade_client import (
-    NO_COMPOSITION,
     FetchLimits,
     Provider,
     fetch_optimade,
@@ -193,7 +192,7 @@ def test_a_page_failing_for_good_keeps_the_old_set() -> None:
     """All or nothing: the failure is one line, the previous cache is byte-identical, no temp file left."""
     docs, _, _ = _generated(500)
     with standin_server(StandIn(docs)) as url:
-        assert _cli("known", "fetch", "--provider", url, "--name", "gen", "--page-limit", "100").exit_code == 0
+        assert _cli("known", "fetch", "--provider", url, "--name", "gen").exit_code == 0
     path = Path(os.environ["CHEMSPACE_DATA_DIR"]) / "known" / "gen.json"
     before = path.read_bytes()
     with standin_server(StandIn(docs, fail_offsets={100: 99})) as url:
@@ -241,11 +240,23 @@ def test_bounds() -> None:
     assert sum(r.startswith("/v1/structures") for r in slow.requests) < 10
 
 
-def test_server_page_cap_is_reported() -> None:
+def test_a_smaller_server_page_cap_is_adopted() -> None:
+    """A server allowing 50 per page refuses 500: the fetch halves the page size until it is accepted."""
+    docs, expected, _ = _generated(600)
+    state = StandIn(docs, max_page=50)
+    with standin_server(state) as url:
+        result = _cli("known", "fetch", "--provider", url, "--name", "capped")
+    assert result.exit_code == 0, result.output
+    assert _keys(load_set("capped")) == expected
+    firsts = [r for r in state.requests if r.startswith("/v1/structures") and "page_offset" not in r]
+    assert [int(r.rsplit("page_limit=", 1)[1]) for r in firsts] == [500, 250, 125, 62, 31]
+
+
+def test_a_server_refusing_even_small_pages_is_one_line() -> None:
     docs, _, _ = _generated(100)
-    with standin_server(StandIn(docs, max_page=50)) as url:
-        line = _one_line_error(_cli("known", "fetch", "--provider", url, "--page-limit", "80"))
-    assert "HTTP 403" in line and "Max allowed page_limit is 50" in line and "smaller --page-limit" in line
+    with standin_server(StandIn(docs, max_page=5)) as url:
+        line = _one_line_error(_cli("known", "fetch", "--provider", url, "--page-limit", "12"))
+    assert "HTTP 403" in line and "Max allowed page_limit is 5" in line and "smaller --page-limit" in line
 
 
 # -- bad input ----------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ import asyncio
 from textual.app import App
 from textual.widgets import Input, Label, Select
 
+from chemspace.core.fetch_journal import journal_path
 from chemspace.core.known import cached_names, load_set
 from chemspace.core.optimade_client import FetchLimits, Provider
 from chemspace.tui.fetch_screen import FetchKnownScreen
@@ -71,7 +72,7 @@ def test_cancel_stops_the_fetch_and_keeps_nothing() -> None:
 
 
 async def _test_cancel_stops_the_fetch_and_keeps_nothing() -> None:
-    state = StandIn(_docs(400), max_page=20, page_delay=0.2)
+    state = StandIn(_docs(800), max_page=20, page_delay=0.2)  # 40 pages, 8 s at least: time to cancel
     with standin_server(state) as url:
         app = DialogApp(FetchKnownScreen(_choices(url)))
         async with app.run_test() as pilot:
@@ -81,8 +82,8 @@ async def _test_cancel_stops_the_fetch_and_keeps_nothing() -> None:
             await pilot.press("escape")
             await _until(lambda: app.result is not MISSING, pilot)
             await asyncio.sleep(0.5)
-    assert app.result is None and "standin" not in cached_names()
-    assert sum(r.startswith("/v1/structures") for r in state.requests) < 20
+    assert app.result is None and "standin" not in cached_names() and journal_path("standin").exists()
+    assert sum(r.startswith("/v1/structures") for r in state.requests) < 40
 
 
 def test_a_bad_url_is_one_line_and_the_dialog_stays() -> None:
@@ -102,3 +103,34 @@ async def _test_a_bad_url_is_one_line_and_the_dialog_stays() -> None:
             await pilot.press("escape")
             await _until(lambda: app.result is not MISSING, pilot)
     assert app.result is None
+
+
+def test_the_shipped_providers_are_offered_with_mp_first_choice() -> None:
+    asyncio.run(_test_the_shipped_providers_are_offered_with_mp_first_choice())
+
+
+async def _test_the_shipped_providers_are_offered_with_mp_first_choice() -> None:
+    app = DialogApp(FetchKnownScreen())
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        select = app.dialog.query_one("#fetch-provider", Select)
+        assert select.value == "mp"
+        assert set(app.dialog.choices) >= {"mp", "oqmd", "alexandria", "cod", "jarvis", "nomad"}
+        await pilot.press("escape")
+        await _until(lambda: app.result is not MISSING, pilot)
+    assert app.result is None
+
+
+def test_a_bad_set_name_is_one_line() -> None:
+    asyncio.run(_test_a_bad_set_name_is_one_line())
+
+
+async def _test_a_bad_set_name_is_one_line() -> None:
+    app = DialogApp(FetchKnownScreen(_choices("http://127.0.0.1:9")))
+    async with app.run_test() as pilot:
+        app.dialog.query_one("#fetch-provider", Select).value = "standin"
+        app.dialog.query_one("#fetch-name", Input).value = "a b"
+        await pilot.click("#fetch-go")
+        await pilot.pause()
+        assert "invalid set name" in str(app.dialog.query_one("#fetch-status", Label).render())
+        assert not app.dialog.running

@@ -32,7 +32,7 @@ from chemspace.core.known import (
     resolve_known,
     save_set,
 )
-from chemspace.core.known_compare import Comparison, compare_sets
+from chemspace.core.known_compare import Comparison, census_totals, compare_sets
 from chemspace.core.mp_client import DEFAULT_ENDPOINT, fetch_materials_project
 from chemspace.core.optimade_client import FetchLimits, fetch_optimade, providers, resolve_provider
 from chemspace.core.rule import CATEGORIES, arity_name
@@ -123,11 +123,12 @@ def fetch(
     max_time: MaxTimeOpt = None,
     restart: RestartOpt = False,
 ) -> None:
-    """Download every Materials Project formula with its id and stability, and cache it as `mp`.
+    """Download a known-materials set: --provider NAME|URL from OPTIMADE (no key), else the Materials Project API.
 
-    The key is read from $MP_API_KEY, else asked for without echo (on a terminal), else --api-key;
-    it is sent only to --endpoint, never printed or stored. With --provider, download every
-    structure's composition from an OPTIMADE database instead (no key).
+    `known fetch --provider mp` needs no key and caches the set as `mp`, the default --known set. Without
+    --provider, every Materials Project formula with its id and stability, with your API key, cached as `mp`.
+    The API key is read from $MP_API_KEY, else asked for without echo (on a terminal), else --api-key;
+    it is sent only to --endpoint, never printed or stored.
     """
     if provider is not None:
         limits = FetchLimits(max_entries=max_entries, max_seconds=max_time)
@@ -348,10 +349,22 @@ def compare(
     oxidation_states: OxStatesOpt = "smact14",
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object on stdout.")] = False,
     list_moves: Annotated[bool, typer.Option("--list", help="List the compositions that change category.")] = False,
+    with_census: Annotated[
+        bool,
+        typer.Option(
+            "--census",
+            help="Also count what stays missing or unlikely: runs the census (seconds for 2-4, far longer for 5-6).",
+        ),
+    ] = False,
 ) -> None:
     """How two sets disagree: compositions per arity in each, the overlap, and the category moves from A to B."""
     a, b = (_known_operand(spec) for spec in (set_a, set_b))
-    result = compare_sets(a, b, rule_from_options(max_stoich, oxidation_states), parse_arities(arity), list_moves)
+    rule, arities = rule_from_options(max_stoich, oxidation_states), parse_arities(arity)
+    totals = None
+    if with_census:
+        _note(f"running the census for arities {', '.join(map(str, arities))} (Ctrl-C stops it)")
+        totals = census_totals(rule, arities)
+    result = compare_sets(a, b, rule, arities, list_moves, totals)
     if as_json:
         typer.echo(json.dumps(result.to_json()))
         return
@@ -390,13 +403,19 @@ def _overlap_table(result: Comparison) -> Table:
 def _transition_table(result: Comparison) -> Table:
     """Rows: category with A as known; columns: with B. Only compositions of A or B can move."""
     totals = result.total_transitions()
-    table = Table(
-        title=f"Category with {result.a} (rows) -> with {result.b} (columns)",
-        caption="compositions held by A or B; all others stay missing or unlikely",
+    complete = all(c.totals is not None for c in result.arities.values())
+    caption = (
+        "every composition of the space: row totals are the categories with A, column totals with B"
+        if complete
+        else "compositions held by A or B; all others stay missing or unlikely (--census counts them)"
     )
+    table = Table(title=f"Category with {result.a} (rows) -> with {result.b} (columns)", caption=caption)
     table.add_column(f"{result.a} \\ {result.b}")
-    for cat in CATEGORIES:
+    for cat in (*CATEGORIES, "total"):
         table.add_column(cat, justify="right")
     for row in CATEGORIES:
-        table.add_row(row, *(f"{totals.get((row, col), 0):,}" for col in CATEGORIES))
+        cells = [totals.get((row, col), 0) for col in CATEGORIES]
+        table.add_row(row, *(f"{n:,}" for n in [*cells, sum(cells)]))
+    columns = [sum(totals.get((row, col), 0) for row in CATEGORIES) for col in CATEGORIES]
+    table.add_row("total", *(f"{n:,}" for n in [*columns, sum(columns)]), style="bold")
     return table

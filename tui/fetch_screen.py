@@ -18,6 +18,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, ProgressBar, Select, Static
 
 from chemspace.core.errors import CancelledError, InputError
+from chemspace.core.fetch_journal import journal_path
 from chemspace.core.known import KnownSet, save_set
 from chemspace.core.optimade_client import FetchLimits, Provider, fetch_optimade, providers, resolve_provider
 
@@ -100,10 +101,15 @@ class FetchKnownScreen(ModalScreen[KnownSet | None]):
             self._status(f"[red]error:[/] {exc}")
             return
         name = self.query_one("#fetch-name", Input).value.strip() or None
+        try:
+            resuming = journal_path(name or provider.name).exists()
+        except InputError as exc:  # a set name that cannot be one
+            self._status(f"[red]error:[/] {exc}")
+            return
         self.running = True
         self._cancel.clear()
         self.query_one("#fetch-go", Button).disabled = True
-        self._status(f"contacting {provider.base_url} ...")
+        self._status(f"{'resuming' if resuming else 'contacting'} {provider.base_url} ...")
         self._run(provider, name)
 
     @work(thread=True, exclusive=True, group="fetch-known", exit_on_error=False, description="fetch known")
