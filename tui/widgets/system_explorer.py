@@ -228,21 +228,18 @@ class SystemExplorer(Vertical):
         self.show_detail_at(event.cursor_row)
 
     def detail(self, row: SystemRow) -> Text:
-        """The detail pane for one composition."""
+        """The detail pane for one composition: verdict first, then every assignment or why it fails, then known."""
         text = Text()
         text.append(row.formula, style="bold")
-        text.append(f"   {row.arity} elements\n")
-        text.append(" ".join(f"{s}×{n}" for s, n in row.composition.formula_pairs) + "\n")
+        text.append(f"  {arity_name(row.arity)}  ")
         text.append_text(marked(row.label))
         if row.allowed:
             basis = "" if row.basis in (None, "oxidation-states") else f", as {row.basis}"  # alloy, element
-            text.append(f" (passes the SMACT filters{basis})\n")
             count = len(row.assignments)
-            text.append(f"{count} assignment{'s' if count != 1 else ''}:\n")
-            for states in row.assignments[:DETAIL_ASSIGNMENTS]:
-                text.append(f"  {assignment_text(states)}\n")
-            if count > DETAIL_ASSIGNMENTS:
-                text.append(f"  … {count - DETAIL_ASSIGNMENTS} more (export the table for all)\n", style="dim")
+            shown = " · ".join(assignment_text(a) for a in row.assignments[:DETAIL_ASSIGNMENTS])
+            more = f" · … {count - DETAIL_ASSIGNMENTS} more" if count > DETAIL_ASSIGNMENTS else ""
+            text.append(f" (passes the SMACT filters{basis})\n")
+            text.append(f"{count} assignment{'s' if count != 1 else ''}: {shown}{more}\n")
         else:
             text.append(f" ({row.reason})\n")
             text.append(REASON_TEXT.get(str(row.reason), "") + "\n")
@@ -253,8 +250,9 @@ class SystemExplorer(Vertical):
         elif not row.entries:
             text.append(f"not in {self.known_name}\n")
         else:
-            text.append(f"{len(row.entries)} entr{'y' if len(row.entries) == 1 else 'ies'} in {self.known_name}:\n")
+            text.append(f"{len(row.entries)} entr{'y' if len(row.entries) == 1 else 'ies'} in {self.known_name}:")
             for e in row.entries:
-                ehull = "" if e.energy_above_hull is None else f"  E_hull {e.energy_above_hull:.3f} eV/atom"
-                text.append(f"  {e.id or e.formula}{ehull}\n")
+                ehull = "" if e.energy_above_hull is None else f" (E_hull {e.energy_above_hull:.3f} eV/atom)"
+                text.append(f" {e.id or e.formula}{ehull}")
+            text.append("\n")
         return text
