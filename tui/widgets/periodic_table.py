@@ -82,10 +82,10 @@ class PeriodicTable(Widget, can_focus=True):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("up", "move(0, -1)", "Up", show=False),
-        Binding("down", "move(0, 1)", "Down", show=False),
-        Binding("left", "move(-1, 0)", "Left", show=False),
-        Binding("right", "move(1, 0)", "Right", show=False),
+        Binding("up", "move(0, -1)", "Up", show=False, tooltip="move the element cursor up"),
+        Binding("down", "move(0, 1)", "Down", show=False, tooltip="move the element cursor down"),
+        Binding("left", "move(-1, 0)", "Left", show=False, tooltip="move the element cursor left"),
+        Binding("right", "move(1, 0)", "Right", show=False, tooltip="move the element cursor right"),
     ]
 
     counts: reactive[dict[str, int] | None] = reactive(None, always_update=True)

@@ -105,10 +105,10 @@ class ProjectionPlot(PlotextPlot, can_focus=True):
     """The scatter plot; arrows move a cursor to the nearest point in that direction."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("left", "step(-1, 0)", "Point ←", show=False),
-        Binding("right", "step(1, 0)", "Point →", show=False),
-        Binding("up", "step(0, 1)", "Point ↑", show=False),
-        Binding("down", "step(0, -1)", "Point ↓", show=False),
+        Binding("left", "step(-1, 0)", "Point ←", show=False, tooltip="cursor to the nearest point to the left"),
+        Binding("right", "step(1, 0)", "Point →", show=False, tooltip="cursor to the nearest point to the right"),
+        Binding("up", "step(0, 1)", "Point ↑", show=False, tooltip="cursor to the nearest point above"),
+        Binding("down", "step(0, -1)", "Point ↓", show=False, tooltip="cursor to the nearest point below"),
     ]
 
     class PointHighlighted(Message):
