@@ -595,3 +595,26 @@ def test_census_says_the_kernels_are_compiling_instead_of_0_0_s() -> None:
             assert state == "compiling kernels" and "0.0 s" not in state
 
     run(scenario())
+
+
+def test_whole_space_counts_fit_80_columns_without_wrapping() -> None:
+    """Table 2's own numbers (the paper's) in the census table: every row one line within an 80-column tab."""
+    import io
+
+    import numpy as np
+    from rich.console import Console
+
+    from chemspace.core.census import ArityCensus
+    from chemspace.tui.widgets.census_panel import ROWS
+
+    paper = {2: (225_879, 13_464), 3: (77_637_589, 10_779_441), 4: (16_902_534_325, 2_909_434_982)}
+    panel = CensusPanel(CensusSettings(arities=(2, 3, 4)), None, show_elapsed=False)
+    for arity, (unique, allowed) in paper.items():
+        empty = np.zeros(1, dtype=np.int64)
+        census = ArityCensus(arity, ("H",), unique, unique, allowed, empty, empty, empty, complete=True, phase="done")
+        panel._censuses[arity] = census
+    console = Console(width=78, file=io.StringIO(), record=True)  # 80 columns less the tab's padding
+    console.print(panel.counts_table())
+    lines = console.export_text().splitlines()
+    assert len(lines) == 1 + len(ROWS) and all(len(line) <= 78 for line in lines)  # a header, one line a row
+    assert "13,993,099,343 (82.79%)" in lines[3]

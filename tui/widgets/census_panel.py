@@ -134,14 +134,16 @@ class CensusPanel(VerticalScroll):
 
     def counts_table(self) -> Table:
         """Table 2 of the paper, one column per arity; '(partial)' on arities that did not finish."""
-        table = Table(expand=False, box=None, padding=(0, 1), header_style="bold")
-        table.add_column("")
+        # one space between columns and no wrapping: the whole space's quaternary column
+        # ("13,993,099,343 (82.79%)") still fits 80 columns beside the binary and ternary ones
+        table = Table(expand=False, box=None, padding=(0, 0, 0, 1), header_style="bold")
+        table.add_column("", no_wrap=True)
         for arity in self.settings.arities:
             census = self._censuses.get(arity)
             name = arity_name(arity, title=True)
             if census is not None and not census.complete:
                 name += " (partial)" if (self._cancelled or not self._running) else " …"
-            table.add_column(name, justify="right")
+            table.add_column(name, justify="right", no_wrap=True)
         for row in ROWS:
             cells: list[Text | str] = [marked(row)]
             for arity in self.settings.arities:
