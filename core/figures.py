@@ -3,19 +3,24 @@
 Colours follow the paper (:mod:`chemspace.core.palette`, shared with the app): categories as in
 Figs. 2-4, anion classes as in Fig. 5, and "allowed"/"forbidden" in colours the categories do not use.
 
-Every panel is 3 x 3 inches at 200 dpi, so a PNG of ``rows x columns`` panels is exactly
-``600 * columns`` by ``600 * rows`` pixels (``bbox_inches`` is left alone on purpose); an SVG is
-216 pt per panel. Files are written atomically.
+Every panel is 3 x 3 inches, at 200 dpi by default, so a PNG of ``rows x columns`` panels is exactly
+``600 * columns`` by ``600 * rows`` pixels (``dpi * 3`` per panel; ``bbox_inches`` is left alone on
+purpose); an SVG is 216 pt per panel. The legend is sized for the panel (9 pt text, 7 pt markers).
+Files are written atomically.
+
+A grid compares embeddings only if every panel holds the same compositions: :func:`common_samples`
+keeps the samples every embedding can represent and says how many it dropped.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
 
 from chemspace.core.atomic import atomic_path
+from chemspace.core.composition import Composition
 from chemspace.core.errors import InputError
 from chemspace.core.palette import ANION_HEX, CATEGORY_HEX, DRAW_ORDER
 from chemspace.core.reduce import Projection
@@ -26,6 +31,45 @@ PANEL_INCHES = 3.0
 #: Marker areas (points^2): the crowd, and classes with under RARE_SHARE of a panel's points.
 MARKER, RARE_MARKER, RARE_SHARE = 2.0, 9.0, 0.05
 DPI = 200
+MIN_DPI, MAX_DPI = 50, 1200
+#: Legend text and marker sizes (points): readable beside a 3-inch panel.
+LEGEND_FONT, LEGEND_MARKER = 9.0, 7.0
+
+
+def check_dpi(dpi: int) -> int:
+    """A resolution in MIN_DPI..MAX_DPI, else InputError."""
+    if not MIN_DPI <= dpi <= MAX_DPI:
+        raise InputError(f"--dpi {dpi} is outside {MIN_DPI}..{MAX_DPI}")
+    return dpi
+
+
+def common_samples(
+    samples: Mapping[str, Sequence[Composition]],
+    embeddings: Sequence[str],
+    *,
+    stats: Sequence[str] = ("mean",),
+    oxidation_states: str = "smact14",
+) -> tuple[dict[str, list[Composition]], int]:
+    """The samples every embedding can represent (label -> compositions), and how many were dropped.
+
+    Each embedding skips compositions with an element it has no vector for; without this, each
+    panel of a grid would hold a different subset and the panels could not be compared.
+    """
+    from chemspace.core.embeddings import embed
+    from chemspace.core.reduce import sample_labels
+
+    labels = sample_labels(samples)
+    comps = [c for lab in labels for c in samples[lab]]
+    keep = np.ones(len(comps), dtype=bool)
+    for name in embeddings:
+        keep &= embed(comps, name, stats, oxidation_states).kept
+    out: dict[str, list[Composition]] = {}
+    start = 0
+    for lab in labels:
+        n = len(samples[lab])
+        out[lab] = [c for c, k in zip(samples[lab], keep[start : start + n]) if k]
+        start += n
+    return out, int((~keep).sum())
 
 
 def check_figure_path(path: Path) -> str:
@@ -87,6 +131,7 @@ def draw(
     colour_by: str = "category",
     columns: int = 1,
     titles: Sequence[str] | None = None,
+    dpi: int = DPI,
 ) -> None:
     """Write one panel per projection, ``columns`` per row, to PNG or SVG, atomically.
 
@@ -97,8 +142,10 @@ def draw(
     colour_by : "category" (Figs. 2-4) or "anion" (Fig. 5).
     columns : panels per row (3 for the embeddings-by-reducers grid).
     titles : panel titles; default "embedding · reducer".
+    dpi : resolution of a PNG (a panel is 3 inches: ``3 * dpi`` pixels).
     """
     fmt = check_figure_path(path)
+    check_dpi(dpi)
     check_colouring(colour_by)
     if not projections:
         raise InputError("nothing to draw")
@@ -111,7 +158,7 @@ def draw(
     columns = max(1, min(columns, len(projections)))
     rows = -(-len(projections) // columns)
     fig, axes = plt.subplots(
-        rows, columns, figsize=(PANEL_INCHES * columns, PANEL_INCHES * rows), squeeze=False, dpi=DPI
+        rows, columns, figsize=(PANEL_INCHES * columns, PANEL_INCHES * rows), squeeze=False, dpi=dpi
     )
     try:
         for i, (ax, proj) in enumerate(zip(axes.ravel(), projections)):
@@ -122,7 +169,8 @@ def draw(
         palette = CATEGORY_HEX if colour_by == "category" else ANION_HEX
         names = _legend_entries(projections, colour_by)
         handles = [
-            Line2D([], [], marker="o", linestyle="", markersize=4, color=palette.get(n, "#000000")) for n in names
+            Line2D([], [], marker="o", linestyle="", markersize=LEGEND_MARKER, color=palette.get(n, "#000000"))
+            for n in names
         ]
         ncol = max(1, min(len(names), 3 * columns))
         legend_rows = -(-len(names) // ncol)
@@ -132,13 +180,14 @@ def draw(
             loc="lower center",
             ncol=ncol,
             frameon=False,
-            fontsize=7,
+            fontsize=LEGEND_FONT,
             columnspacing=1.0,
             handletextpad=0.2,
         )
-        fig.tight_layout(rect=(0, 0.2 * legend_rows / (PANEL_INCHES * rows), 1, 1))
+        legend_inches = 0.22 * legend_rows + 0.1  # a 9 pt line is 0.125 in, plus spacing
+        fig.tight_layout(rect=(0, legend_inches / (PANEL_INCHES * rows), 1, 1))
         with atomic_path(path) as tmp:
-            fig.savefig(tmp, format=fmt, dpi=DPI)
+            fig.savefig(tmp, format=fmt, dpi=dpi)
     finally:
         plt.close(fig)
 
@@ -147,7 +196,8 @@ def draw_grid(
     grid: Sequence[Sequence[Projection]],
     path: Path,
     colour_by: str = "category",
+    dpi: int = DPI,
 ) -> None:
     """The paper's Figs. 2-5 layout: one row per embedding, one column per reducer."""
     columns = max(len(row) for row in grid)
-    draw([p for row in grid for p in row], path, colour_by, columns=columns)
+    draw([p for row in grid for p in row], path, colour_by, columns=columns, dpi=dpi)

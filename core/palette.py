@@ -1,10 +1,12 @@
-"""The one colour palette of every view: the app's widgets, `system` tables and the static figures.
+"""The one palette of every view: colours, glyphs and draw order of the app's widgets, `system` tables and figures.
 
 Categories follow the paper (Figs. 2-4): standard blue, missing red, interesting green, unlikely grey.
 Without a known set the labels are "allowed" (purple) and "forbidden" (orange), colours the four
 categories do not use, so no view suggests a category it does not show. Anion classes follow
 Fig. 5: pnictide yellow, halide blue, chalcogenide red, oxide green, other grey.
-Explicit RGB, so a terminal theme cannot remap them.
+Explicit RGB, so a terminal theme cannot remap them; every class also has its own glyph, so the
+classes stay apart without colour (``NO_COLOR``) or when a 16-colour terminal maps two of them to
+the same red.
 """
 
 from __future__ import annotations
@@ -30,8 +32,45 @@ ANION_RGB: dict[str, RGB] = {
     "other": (140, 140, 140),
 }
 
-#: Draw order of scatter plots: the large grey classes first, so the rarer ones stay visible on top.
-DRAW_ORDER = ("unlikely", "other", "forbidden", "missing", "allowed", "standard", "interesting")
+#: One glyph per label, category and anion class: distinct within each colouring, one cell wide.
+CATEGORY_GLYPH: dict[str, str] = {
+    "standard": "●",
+    "missing": "○",
+    "interesting": "◆",
+    "unlikely": "·",
+    "allowed": "+",
+    "forbidden": "×",
+}
+ANION_GLYPH: dict[str, str] = {
+    "pnictide": "▲",
+    "halide": "■",
+    "chalcogenide": "◆",
+    "oxide": "●",
+    "other": "·",
+}
+
+#: Draw order of scatter plots (app and figures alike): the large grey classes first, so the rarer
+#: ones stay visible on top.
+DRAW_ORDER = (
+    "unlikely",
+    "other",
+    "forbidden",
+    "missing",
+    "allowed",
+    "pnictide",
+    "halide",
+    "chalcogenide",
+    "oxide",
+    "standard",
+    "interesting",
+)
+
+#: Sequential heat-map colours of the periodic table (viridis stops, low to high): distinct on
+#: truecolor and still distinct when a 16-colour terminal maps them to blue, cyan, green and yellow.
+HEAT_HEX = ("#3b0f70", "#31688e", "#21918c", "#35b779", "#90d743", "#fde725")
+
+#: Colour of "known" and of the cursor marks.
+KNOWN_HEX = "#4cc9f0"
 
 
 def hex_colour(rgb: RGB) -> str:
@@ -41,3 +80,15 @@ def hex_colour(rgb: RGB) -> str:
 
 CATEGORY_HEX: dict[str, str] = {k: hex_colour(v) for k, v in CATEGORY_RGB.items()}
 ANION_HEX: dict[str, str] = {k: hex_colour(v) for k, v in ANION_RGB.items()}
+
+
+def draw_rank(name: str) -> tuple[int, str]:
+    """Sort key putting classes in DRAW_ORDER (unknown names last, alphabetically)."""
+    return (DRAW_ORDER.index(name) if name in DRAW_ORDER else len(DRAW_ORDER), name)
+
+
+def colouring_palette(colouring: str) -> tuple[dict[str, RGB], dict[str, str]]:
+    """(RGB, glyph) maps of a colouring: 'category' (labels and categories) or 'anion'."""
+    if colouring == "anion":
+        return ANION_RGB, ANION_GLYPH
+    return CATEGORY_RGB, CATEGORY_GLYPH

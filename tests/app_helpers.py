@@ -5,11 +5,13 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from textual.pilot import Pilot
 
 from chemspace.core.census import CensusSettings
 from chemspace.core.errors import InputError
+from chemspace.core.known import KnownSet, import_file
 from chemspace.core.reduce import project_samples
 from chemspace.tui.app import AppOptions, ChemspaceApp
 
@@ -45,6 +47,7 @@ def make_app(
     system: tuple[str, ...] | None = None,
     projector: Callable | None = None,
     warm_up_reducers: bool = False,
+    known: KnownSet | None = None,
 ) -> ChemspaceApp:
     """An app with no elapsed times and no animations, as the tests and snapshots want it.
 
@@ -52,7 +55,7 @@ def make_app(
     environment compiles for tens of seconds while holding the parallel lock the next census needs.
     """
     app = ChemspaceApp(
-        AppOptions(settings=settings, system=system),
+        AppOptions(settings=settings, system=system, known=known),
         show_elapsed=False,
         projector=projector,
         warm_up_reducers=warm_up_reducers,
@@ -61,10 +64,24 @@ def make_app(
     return app
 
 
-def system_app(projector: Callable | None = None, warm_up_reducers: bool = False) -> ChemspaceApp:
+def system_app(
+    projector: Callable | None = None, warm_up_reducers: bool = False, known: KnownSet | None = None
+) -> ChemspaceApp:
     """Li-Zn-Sn-O, arities 2-4, small samples: deterministic and fast."""
     settings = CensusSettings(arities=(2, 3, 4), samples=200, pool=SYSTEM)
-    return make_app(settings, SYSTEM, projector, warm_up_reducers)
+    return make_app(settings, SYSTEM, projector, warm_up_reducers, known)
+
+
+def imported_set(tmp_path: Path, name: str = "icsd") -> KnownSet:
+    """A known set imported from a plain list of formulas (no ids), as `known import` reads it."""
+    path = tmp_path / f"{name}.txt"
+    path.write_text("ZnO\nSnO2\nLi2SnO3\nLi2ZnSn3O8\nLiZn\n")
+    return import_file(path, name)
+
+
+def text_of(widget) -> str:
+    """What a Static or Label shows, as plain text."""
+    return str(widget.render())
 
 
 async def wait_for(pilot: Pilot, predicate: Callable[[], bool], timeout: float = 180.0) -> None:

@@ -1,15 +1,17 @@
-"""SVG snapshots of every screen (pytest-textual-snapshot), on deterministic data: system mode Li-Zn-Sn-O,
-no elapsed times, no animations, the real projections (PCA). Refresh the baselines with ``--snapshot-update``."""
+"""SVG snapshots of every tab at 80x24 (the smallest terminal the app must fit), the census at 200x60
+(the room used) and the system tab without colour, on deterministic data: system mode Li-Zn-Sn-O, no
+elapsed times, no animations, the real projections (PCA). Refresh with ``--snapshot-update``."""
 
 from __future__ import annotations
 
-from app_helpers import SpyProjector, system_app, wait_for, wait_ready
+from app_helpers import SpyProjector, system_app, text_of, wait_for, wait_ready
 from textual.pilot import Pilot
 
 from chemspace.tui.app import ChemspaceApp
 from chemspace.tui.widgets import PeriodicTable
 
-SIZE = (110, 34)
+SMALL = (80, 24)
+LARGE = (200, 60)
 
 
 async def _ready(pilot: Pilot, *keys: str) -> None:
@@ -19,61 +21,69 @@ async def _ready(pilot: Pilot, *keys: str) -> None:
     await pilot.pause()
 
 
-def _quiet(pilot: Pilot) -> None:
+async def _quiet(pilot: Pilot) -> None:
     pilot.app.clear_notifications()
+    await pilot.pause()
 
 
-def test_census_screen(snap_compare) -> None:
-    async def before(pilot: Pilot) -> None:
-        await _ready(pilot)
+async def _projection_drawn(pilot: Pilot) -> None:
+    app = pilot.app
+    assert isinstance(app, ChemspaceApp)
+    await _ready(pilot, "3")
+    await wait_for(pilot, lambda: "drawn" in text_of(app.main.query_one("#scatter-status")))
+    await pilot.press("right")
+    await _quiet(pilot)
 
-    assert snap_compare(system_app(), terminal_size=SIZE, run_before=before)
+
+def test_census_80x24(snap_compare) -> None:
+    assert snap_compare(system_app(), terminal_size=SMALL, run_before=_ready)
 
 
-def test_periodic_table_screen(snap_compare) -> None:
+def test_census_200x60_shows_the_elements_beside(snap_compare) -> None:
+    assert snap_compare(system_app(), terminal_size=LARGE, run_before=_ready)
+
+
+def test_periodic_table_80x24(snap_compare) -> None:
     async def before(pilot: Pilot) -> None:
         await _ready(pilot, "2")
         pilot.app.query_one(PeriodicTable).cursor = "Zn"
         await pilot.press("a")
-        _quiet(pilot)
-        await pilot.pause()
+        await _quiet(pilot)
 
-    assert snap_compare(system_app(), terminal_size=SIZE, run_before=before)
-
-
-def test_projection_screen(snap_compare) -> None:
-    async def before(pilot: Pilot) -> None:
-        await _ready(pilot, "3")
-        app = pilot.app
-        assert isinstance(app, ChemspaceApp)
-        await wait_for(pilot, lambda: "drawn" in str(app.main.query_one("#scatter-status").render()))
-        await pilot.pause()
-
-    assert snap_compare(system_app(SpyProjector()), terminal_size=SIZE, run_before=before)
+    assert snap_compare(system_app(), terminal_size=SMALL, run_before=before)
 
 
-def test_system_screen(snap_compare) -> None:
-    async def before(pilot: Pilot) -> None:
-        await _ready(pilot, "4")
-        await pilot.press("slash", *"Sn3O8", "enter")
-        await pilot.pause(0.3)
-        await pilot.press("down")
-        await pilot.pause()
-
-    assert snap_compare(system_app(), terminal_size=SIZE, run_before=before)
+def test_projection_80x24_with_the_point_cursor(snap_compare) -> None:
+    assert snap_compare(system_app(SpyProjector()), terminal_size=SMALL, run_before=_projection_drawn)
 
 
-def test_help_screen(snap_compare) -> None:
-    async def before(pilot: Pilot) -> None:
-        await _ready(pilot, "question_mark")
-
-    assert snap_compare(system_app(), terminal_size=SIZE, run_before=before)
+def test_projection_200x60(snap_compare) -> None:
+    assert snap_compare(system_app(SpyProjector()), terminal_size=LARGE, run_before=_projection_drawn)
 
 
-def test_census_screen_narrow(snap_compare) -> None:
-    """80x24, the smallest terminal the app is checked at."""
+async def _system_filtered(pilot: Pilot) -> None:
+    await _ready(pilot, "4")
+    await pilot.press("slash", *"Sn3O8", "enter")
+    await pilot.pause(0.3)
+    await pilot.press("down")
+    await _quiet(pilot)
 
-    async def before(pilot: Pilot) -> None:
-        await _ready(pilot)
 
-    assert snap_compare(system_app(), terminal_size=(80, 24), run_before=before)
+def test_system_80x24(snap_compare) -> None:
+    assert snap_compare(system_app(), terminal_size=SMALL, run_before=_system_filtered)
+
+
+def test_system_no_color_tells_labels_apart_by_glyph(snap_compare, monkeypatch) -> None:
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = system_app()
+    assert app.no_color
+    assert snap_compare(app, terminal_size=SMALL, run_before=_system_filtered)
+
+
+def test_help_80x24(snap_compare) -> None:
+    assert snap_compare(system_app(), terminal_size=SMALL, run_before=lambda pilot: _ready(pilot, "question_mark"))
+
+
+def test_export_dialog_80x24(snap_compare, monkeypatch) -> None:
+    monkeypatch.setenv("CHEMSPACE_EXPORT_DIR", "/exports")
+    assert snap_compare(system_app(), terminal_size=SMALL, run_before=lambda pilot: _ready(pilot, "4", "e"))

@@ -124,3 +124,9 @@ def test_system_separators(spelling: str) -> None:
     result = runner.invoke(app, ["system", spelling, "--format", "csv", "--known", "none"])
     assert result.exit_code == 0, result.output
     assert len(result.stdout.strip().splitlines()) == 1 + 5837
+
+
+def test_system_table_is_titled_with_the_system_not_the_raw_argument() -> None:
+    result = runner.invoke(app, ["system", "Li,Zn,Sn,O", "--arity", "2", "--only", "allowed", "--known", "none"])
+    assert result.exit_code == 0, result.output
+    assert "Li-Zn-Sn-O: " in result.stdout and "Li,Zn" not in result.stdout

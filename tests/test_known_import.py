@@ -205,3 +205,15 @@ def test_invalid_set_names(tmp_path: Path, name: str) -> None:
     path.write_text("ZnO\n")
     with pytest.raises(InputError):
         import_file(path, name)
+
+
+def test_list_fits_80_columns() -> None:
+    """At 80 columns `known list` gives each set a block of one field per line instead of a squeezed table."""
+    save_set(build_set("narrow", "an 80-column test", [KnownEntry("id-1", "ZnO"), KnownEntry(None, "LiZn4(SnO2)4")]))
+    listing = CliRunner().invoke(app, ["known", "list"], env={"COLUMNS": "80"})
+    assert listing.exit_code == 0
+    lines = listing.stdout.splitlines()
+    assert all(len(line) <= 80 for line in lines)
+    assert any("an 80-column test" in line for line in lines)
+    entries = next(line for line in lines if "Entries" in line)
+    assert entries.split()[-2:] == ["2", "│"]

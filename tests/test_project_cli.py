@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -13,7 +14,8 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from chemspace.core.composition import parse_formula
-from chemspace.core.figures import draw
+from chemspace.core.embeddings import embed
+from chemspace.core.figures import common_samples, draw
 from chemspace.core.reduce import project_samples
 from chemspace.tui.cli import app
 
@@ -84,18 +86,52 @@ def test_grid_figure_is_a_valid_image_of_the_grid_size(tmp_path: Path, suffix: s
 
 
 def test_grid_end_to_end_with_every_reducer(tmp_path: Path) -> None:
-    """--grid runs the six paper embeddings x PCA/t-SNE/UMAP (small samples) and draws 18 panels;
-    --out still gets the --embedding asked for, here a species embedding outside the grid."""
+    """--grid runs the six paper embeddings x PCA/t-SNE/UMAP (small samples) and draws 18 panels on the
+    same compositions; --out gets every panel's points with panel columns, here also the --embedding asked
+    for, a species embedding outside the grid; stderr (not a terminal) tells each stage."""
     fig, out = tmp_path / "grid.png", tmp_path / "g.csv"
-    args = ["--samples", "20", "--known", "none", "--grid", "--figure", str(fig), "--out", str(out)]
+    args = ["--samples", "20", "--known", "none", "--grid", "--figure", str(fig), "--out", str(out), "--dpi", "50"]
     result = invoke(*args, "--embedding", "skipspecies")
     assert result.exit_code == 0, result.output
     with Image.open(fig) as img:
-        assert img.size == (1800, 3600)
-    table = pacsv.read_csv(out)
+        assert img.size == (3 * 150, 6 * 150)  # --dpi 50: 150 px per 3-inch panel
+    table = pacsv.read_csv(out).to_pandas()
+    assert list(table.columns) == ["embedding", "reducer", *COLUMNS]
+    panels = table.groupby(["embedding", "reducer"])["formula"].apply(frozenset)
+    assert len(panels) == 19
+    grid = panels.drop(("skipspecies", "pca"))
+    assert len(set(grid)) == 1  # every grid panel holds the same compositions
     # species vectors need the oxidation states that make a composition allowed: forbidden ones are skipped
-    assert set(table.column("category").to_pylist()) == {"allowed"}
+    assert set(table[table.embedding == "skipspecies"].category) == {"allowed"}
     assert "skipped" in result.output
+    dropped = int(re.search(r"dropped ([\d,]+)", result.output).group(1).replace(",", ""))
+    assert dropped == 40 - len(next(iter(grid)))
+    assert "projection 1/19: magpie + pca" in result.output and "census done" in result.output
+
+
+def test_common_samples_keep_what_every_embedding_represents() -> None:
+    samples = {"allowed": [parse_formula("NaCl"), parse_formula("CfO2"), parse_formula("ZnO")], "forbidden": []}
+    kept, dropped = common_samples(samples, ["magpie", "mat2vec"])
+    missing = {e: embed(samples["allowed"], e).kept.tolist() for e in ("magpie", "mat2vec")}
+    expected = [c for c, a, b in zip(samples["allowed"], missing["magpie"], missing["mat2vec"]) if a and b]
+    assert kept["allowed"] == expected and dropped == 3 - len(expected) and dropped >= 1  # magpie has no Cf
+
+
+def test_legend_is_readable_beside_a_600_px_panel(tmp_path: Path) -> None:
+    """The legend's markers are drawn at 7 pt: about 19 px at 200 dpi (they were 4 pt, 11 px)."""
+    path = tmp_path / "legend.png"
+    draw([project_samples(_panels_samples(), "magpie", "pca")], path, "category")
+    with Image.open(path) as img:
+        pixels = np.asarray(img.convert("RGB"))
+    bottom = pixels[-90:]  # below the axes: the legend
+    purple = np.all(np.abs(bottom.astype(int) - [150, 100, 230]) < 8, axis=-1)  # "allowed"
+    rows = np.flatnonzero(purple.any(axis=1))
+    assert rows.size and rows.max() - rows.min() + 1 >= 15
+
+
+def test_dpi_out_of_range_is_one_line(tmp_path: Path) -> None:
+    result = invoke("--figure", str(tmp_path / "f.png"), "--dpi", "5")
+    assert result.exit_code == 1 and "--dpi 5" in result.output
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,7 @@ from rich.table import Table
 from chemspace.core.census import CensusResult, run_census
 from chemspace.core.distributed import runner_for
 from chemspace.core.errors import CancelledError
-from chemspace.core.rule import CATEGORIES
+from chemspace.core.rule import CATEGORIES, arity_name
 from chemspace.tui.options import (
     AlloysOpt,
     ArityOpt,
@@ -32,8 +32,6 @@ from chemspace.tui.options import (
     settings_from_options,
 )
 from chemspace.tui.progress import census_progress
-
-ARITY_NAMES = {2: "Binary", 3: "Ternary", 4: "Quaternary", 5: "Quinary", 6: "Senary"}
 
 
 def _cell(value: int | None, unique: int) -> str:
@@ -56,7 +54,7 @@ def census_table(result: CensusResult) -> Table:
         for cat in CATEGORIES:
             table.add_column(cat.capitalize(), justify="right")
     for arity, c in result.arities.items():
-        row = [ARITY_NAMES[arity] + ("" if c.complete else " (partial)"), f"{c.unique:,}"]
+        row = [arity_name(arity, title=True) + ("" if c.complete else " (partial)"), f"{c.unique:,}"]
         row += [_cell(c.allowed, c.unique), _cell(c.forbidden, c.unique)]
         if with_known:
             row += [f"{c.known:,}"] + [_cell(c.count(cat), c.unique) for cat in CATEGORIES]
@@ -122,4 +120,4 @@ def census_command(
     else:
         Console().print(census_table(result))
         for a, b in result.interesting_breakdown.items():
-            typer.echo(f"{ARITY_NAMES[a]}: {b.text()}")
+            typer.echo(f"{arity_name(a, title=True)}: {b.text()}")

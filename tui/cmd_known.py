@@ -271,31 +271,50 @@ def list_() -> None:
             soft_wrap=True,
         )
         return
-    table = Table(title="Known-materials sets", caption=f"outside: at max stoichiometry {LIST_MAX_STOICH}, smact14")
-    for col in ("Name", "Source", "Version", "Date", "Entries", "Binary", "Ternary", "Quaternary", "5-6", "Outside"):
-        table.add_column(col, justify="left" if col in ("Name", "Source", "Version", "Date", "Outside") else "right")
+    console = Console()
     elements = element_table(DEFAULT_OXIDATION_STATES)
+    arities = tuple(arity_name(a, title=True) for a in (2, 3, 4))
+    fields = ("Name", "Source", "Version", "Date", "Entries", *arities, "5-6", "Outside")
+    rows: list[tuple[str, ...]] = []
     damaged = []
     for name in names:
         try:
             known = load_set(name)
         except InputError as exc:  # one damaged set never hides the others
             damaged.append(str(exc))
-            table.add_row(name, "[red]damaged[/]", *["—"] * 8)
+            rows.append((name, "[red]damaged[/]", *["—"] * 8))
             continue
         counts = known.count_by_arity()
         _, outside = known.within(LIST_MAX_STOICH, elements)
-        table.add_row(
-            name,
-            known.source if known.base_url is None else f"{known.source}\n{known.base_url}",
-            known.version or "—",
-            known.date or "—",
-            f"{known.entry_count:,}",
-            *(f"{counts.get(a, 0):,}" for a in (2, 3, 4)),
-            f"{counts.get(5, 0) + counts.get(6, 0):,}",
-            "\n".join(f"{v:,} {k}" for k, v in sorted(outside.items())) or "0",
+        rows.append(
+            (
+                name,
+                known.source if known.base_url is None else f"{known.source}\n{known.base_url}",
+                known.version or "—",
+                known.date or "—",
+                f"{known.entry_count:,}",
+                *(f"{counts.get(a, 0):,}" for a in (2, 3, 4)),
+                f"{counts.get(5, 0) + counts.get(6, 0):,}",
+                "\n".join(f"{v:,} {k}" for k, v in sorted(outside.items())) or "0",
+            )
         )
-    Console().print(table)
+    caption = f"outside: at max stoichiometry {LIST_MAX_STOICH}, smact14"
+    if console.width >= 120:
+        table = Table(title="Known-materials sets", caption=caption)
+        for col in fields:
+            left = col in ("Name", "Source", "Version", "Date", "Outside")
+            table.add_column(col, justify="left" if left else "right")
+        for row in rows:
+            table.add_row(*row)
+        console.print(table)
+    else:  # a narrow terminal (80 columns): one block per set, a field per line, so nothing is squeezed
+        for row in rows:
+            block = Table(title=f"Known-materials set {row[0]}", show_header=False, caption=caption)
+            block.add_column(style="bold")
+            block.add_column()
+            for field, value in zip(fields[1:], row[1:]):
+                block.add_row(field, value)
+            console.print(block)
     for line in damaged:
         err_console.print(f"[bold yellow]warning:[/] {escape(line)}", highlight=False, soft_wrap=True)
 

@@ -123,7 +123,8 @@ def system_command(
         typer.echo(rows_csv(rows), nl=False)
     else:
         allowed = sum(r.allowed for r in rows)
-        Console().print(rows_table(rows, f"{system}: {len(rows):,} compositions, {allowed:,} allowed"))
+        title = f"{'-'.join(elements)}: {len(rows):,} compositions, {allowed:,} allowed"  # not the raw argument
+        Console().print(rows_table(rows, title))
 
 
 def filter_rows(rows: list[SystemRow], only: str | None, arity: str | None) -> list[SystemRow]:

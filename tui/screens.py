@@ -1,4 +1,4 @@
-"""Modal screens: the help screen and the export dialog."""
+"""Modal screens: the help screen (keys from the bindings, and what the app's words mean) and the export dialog."""
 
 from __future__ import annotations
 
@@ -6,52 +6,92 @@ from pathlib import Path
 from typing import ClassVar
 
 from rich.table import Table
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
-#: Every key of the app, shown by the help screen (the footer shows the main ones).
-KEYS: tuple[tuple[str, str], ...] = (
-    ("q", "quit (cancels a running census first)"),
-    ("c", "cancel the running census: counts so far stay, marked partial"),
-    ("r", "re-run the census (and recompute the system table)"),
-    ("e", "export: census JSON, or in system mode the (filtered) table as CSV/JSON"),
-    ("a", "next arity for the periodic table and the projection"),
-    ("l", "next label/category for the periodic table"),
-    ("m", "next element embedding for the projection"),
-    ("d", "next dimension reducer (PCA, t-SNE, UMAP)"),
-    ("o", "colour the projection by category or by anion class"),
-    ("s", "system table: sort by the next column (click a header to sort by it)"),
-    ("/", "system table: focus the filter"),
-    ("1-4", "switch tab: census, periodic table, projection, system"),
-    ("enter", "periodic table: select the element (filters the system table)"),
-    ("ctrl+p", "command palette: every action above by name"),
-    ("? / f1", "this help"),
+from chemspace.core.anions import ANION_CLASSES, DEFAULT_ANION_RULE
+from chemspace.core.rule import CATEGORIES, Rule
+from chemspace.tui.keys import KeyRow
+from chemspace.tui.widgets.style import marked
+
+ALLOWED = (
+    "[b]allowed[/b]: SMACT's filters pass. Some assignment of oxidation states (one per element, from the"
+    " oxidation-state set) is charge neutral, and in it every cation is less electronegative (Pauling) than"
+    " every anion. [b]forbidden[/b]: no assignment passes. Coefficients are 1..max stoichiometry, reduced."
+)
+CATEGORY_TEXT = {
+    "standard": "allowed and known",
+    "missing": "allowed, not known (candidates)",
+    "interesting": "forbidden yet known (the filters miss them)",
+    "unlikely": "forbidden and not known",
+}
+FILTER = (
+    "[b]System filter[/b] (words combine, all must hold): [b]O[/b] an element: contains it ·"
+    " [b]ZnO[/b], [b]Li2ZnSn3O8[/b] a formula: exactly that reduced composition (counts left out are 1) ·"
+    " [b]Li-Zn[/b] or [b]Li,Zn[/b] an element set: contains all of them · [b]Sn2+[/b], [b]O2-[/b] an ion:"
+    " the oxidation states have it · anything else: text in the row (missing, an id)."
 )
 
 
+def _anion_text() -> Text:
+    by_class: dict[str, list[str]] = {}
+    for element, cls in DEFAULT_ANION_RULE.items():
+        by_class.setdefault(cls, []).append(element)
+    text = Text.from_markup("[b]Anion classes[/b] (Fig. 5), by the most electronegative element: ")
+    for cls in ANION_CLASSES:
+        text.append_text(marked(cls, "anion"))
+        text.append(f" {', '.join(by_class.get(cls, ['anything else']))}   ")
+    return text
+
+
+def _categories_text() -> Text:
+    text = Text.from_markup("[b]Categories[/b] (need a known-materials set): ")
+    for name in CATEGORIES:
+        text.append_text(marked(name))
+        text.append(f" {CATEGORY_TEXT[name]}   ")
+    return text
+
+
 class HelpScreen(ModalScreen[None]):
-    """Every key and what it does."""
+    """Every key (from the bindings) and what the app's words mean; scrolls with the arrows, PageDown and End."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,q,question_mark,f1", "dismiss", "Close")]
 
+    def __init__(self, rows: list[KeyRow], export_dir: Path) -> None:
+        super().__init__()
+        self.rows = rows
+        self.export_dir = export_dir
+
     def compose(self) -> ComposeResult:
-        table = Table(box=None, show_header=False, padding=(0, 2))
+        table = Table(box=None, show_header=False, padding=(0, 1))
         table.add_column(style="bold cyan", no_wrap=True)
         table.add_column()
-        for key, what in KEYS:
-            table.add_row(key, what)
-        with Vertical(id="help-dialog"):
-            yield Static("[b]chemspace-tui keys[/b]", id="help-title")
-            yield Static(table)
+        scope = None
+        for row in self.rows:
+            if row.scope != scope:
+                scope = row.scope
+                table.add_row("", Text(scope, style="bold underline"))
+            table.add_row(row.key, row.text)
+        with VerticalScroll(id="help-dialog"):
+            yield Static("[b]chemspace-tui[/b]: keys (ctrl+p finds every action by name)", id="help-title")
+            yield Static(table, id="help-keys")
+            yield Static(ALLOWED, classes="help-text")
+            yield Static(_categories_text(), classes="help-text")
+            yield Static(_anion_text(), classes="help-text")
+            yield Static(FILTER, classes="help-text")
             yield Static(
-                "Categories (paper colours): [#4285f4]standard[/] allowed & known · [#e63946]missing[/] allowed & "
-                "unknown · [#34b233]interesting[/] forbidden & known · [#8c8c8c]unlikely[/] forbidden & unknown.",
-                id="help-legend",
+                f"[b]Exports[/b] (e) go to {self.export_dir} unless you give another path"
+                " ($CHEMSPACE_EXPORT_DIR sets it).",
+                classes="help-text",
             )
-            yield Static("[dim]escape closes this screen[/dim]")
+            yield Static("[dim]escape closes · arrows, PageDown, End scroll[/dim]")
+
+    def on_mount(self) -> None:
+        self.query_one("#help-dialog").focus()
 
 
 class ExportScreen(ModalScreen[Path | None]):
@@ -71,8 +111,8 @@ class ExportScreen(ModalScreen[Path | None]):
             yield Input(str(self.default), id="export-path")
             yield Label(f"[dim]{self.formats}; written whole or not at all[/dim]")
             with Horizontal(id="export-buttons"):
-                yield Button("Export", variant="primary", id="export-ok")
-                yield Button("Cancel", id="export-cancel")
+                yield Button("Export", variant="primary", id="export-ok", compact=True)
+                yield Button("Cancel", id="export-cancel", compact=True)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self._submit(event.value)
@@ -92,3 +132,52 @@ class ExportScreen(ModalScreen[Path | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+class CheckScreen(ModalScreen[None]):
+    """Type a formula, see whether the current rule allows it and why (every assignment, or the reason and witness)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "dismiss", "Close")]
+
+    def __init__(self, rule: Rule) -> None:
+        super().__init__()
+        self.rule = rule
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="check-dialog"):
+            yield Label(f"Check a formula under {self.rule.describe()}:")
+            yield Input(placeholder="e.g. LiZn4SnO8, Fe3O4, NaCl2", id="check-formula")
+            yield Static("", id="check-result")
+            yield Label("[dim]enter checks · escape closes[/dim]")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.query_one("#check-result", Static).update(explanation_text(event.value, self.rule))
+
+
+def explanation_text(formula: str, rule: Rule) -> Text:
+    """The verdict on a typed formula, or what is wrong with it."""
+    from chemspace.core.composition import parse_formula
+    from chemspace.core.errors import InputError
+    from chemspace.core.explain import assignment_text, explain
+
+    try:
+        comp = parse_formula(formula.strip())
+    except InputError as exc:
+        return Text(f"not a formula: {exc}", style="red")
+    why = explain(comp, rule)
+    text = Text(comp.formula, style="bold")
+    text.append("  ")
+    text.append_text(marked("allowed" if why.allowed else "forbidden"))
+    if why.allowed:
+        basis = "" if why.basis in (None, "oxidation-states") else f" (as {why.basis})"
+        text.append(f"{basis}: {len(why.assignments)} assignment{'s' if len(why.assignments) != 1 else ''}\n")
+        for states in why.assignments[:8]:
+            text.append(f"  {assignment_text(states)}\n")
+        if len(why.assignments) > 8:
+            text.append(f"  … {len(why.assignments) - 8} more\n", style="dim")
+    else:
+        text.append(f": {why.reason}\n")
+        if why.witness is not None:
+            text.append(f"witness: {why.witness.text()}\n")
+    return text

@@ -10,8 +10,8 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Label, ProgressBar, Static
 
 from chemspace.core.census import ArityCensus, CensusSettings
-from chemspace.core.rule import CATEGORIES
-from chemspace.tui.widgets.style import ARITY_NAMES, LABEL_STYLES, count_text
+from chemspace.core.rule import CATEGORIES, arity_name
+from chemspace.tui.widgets.style import count_text, marked
 
 #: Rows of the counts table, in the paper's order.
 ROWS = ("unique", "allowed", "forbidden", "known", *CATEGORIES)
@@ -32,13 +32,13 @@ class ArityProgress(Horizontal):
         self._state = "waiting"
 
     def compose(self) -> ComposeResult:
-        yield Label(ARITY_NAMES[self.arity], classes="arity-name")
+        yield Label(arity_name(self.arity, title=True), classes="arity-name")
         yield ProgressBar(total=1.0, show_eta=False, show_percentage=True)
         yield Label("waiting", classes="arity-state")
 
     def show(self, census: ArityCensus | None, state: str) -> None:
         """Move the bar to the census's fraction and show the state text (redrawn only if it changed)."""
-        self.query_one(ProgressBar).update(progress=census.fraction if census is not None else 0.0)
+        self.query_one(ProgressBar).update(progress=census.work_fraction if census is not None else 0.0)
         label = self.query_one(".arity-state", Label)
         if state != self._state:
             # same width as before: no relayout of the screen (the state column is sized for the longest)
@@ -61,13 +61,7 @@ class CensusPanel(VerticalScroll):
         self._status = "starting…"
 
     def compose(self) -> ComposeResult:
-        pool = "whole space (H–Lr)" if self.settings.pool is None else "-".join(self.settings.pool)
-        known = self.known_name or "none"
-        yield Static(
-            f"[b]Census[/b] of {pool} · oxidation states {self.settings.oxidation_states} · "
-            f"max stoichiometry {self.settings.max_stoich} · known set: {known}",
-            id="census-title",
-        )
+        yield Static(self.title_text(), id="census-title")
         yield Static("starting…", id="census-status")
         for arity in self.settings.arities:
             yield ArityProgress(arity)
@@ -77,6 +71,16 @@ class CensusPanel(VerticalScroll):
 
     def on_mount(self) -> None:
         self.refresh_counts()
+
+    def title_text(self) -> str:
+        """What is counted: the pool, the rule and the known set."""
+        pool = "whole space (H–Lr)" if self.settings.pool is None else "-".join(self.settings.pool)
+        return f"[b]Census[/b] of {pool} · {self.settings.rule.describe()} · known set: {self.known_name or 'none'}"
+
+    def set_settings(self, settings: CensusSettings) -> None:
+        """A new rule: retitle (the counts are reset by the next run)."""
+        self.settings = settings
+        self.query_one("#census-title", Static).update(self.title_text())
 
     def reset(self, status: str) -> None:
         """Forget all counts (a new run is starting)."""
@@ -107,12 +111,15 @@ class CensusPanel(VerticalScroll):
         census = self._censuses.get(arity)
         if census is None:
             return "cancelled" if self._cancelled else ("waiting" if self._running else "not run")
-        elapsed = f" {census.elapsed:.1f} s" if self.show_elapsed else ""
+        # no "0.0 s" while the first chunk waits for the kernels to load: the status line says why
+        elapsed = f" {census.elapsed:.1f} s" if self.show_elapsed and census.elapsed >= 0.05 else ""
         if census.complete:
             return f"done{elapsed}"
         if self._cancelled or not self._running:
             return f"partial{elapsed}"
-        return f"counting{elapsed}"
+        if census.phase == "compiling":
+            return "compiling kernels"
+        return f"{census.phase}{elapsed}"
 
     def refresh_counts(self) -> None:
         """Redraw the bars and the table from the latest snapshots."""
@@ -127,16 +134,18 @@ class CensusPanel(VerticalScroll):
 
     def counts_table(self) -> Table:
         """Table 2 of the paper, one column per arity; '(partial)' on arities that did not finish."""
-        table = Table(expand=False, box=None, padding=(0, 1), header_style="bold")
-        table.add_column("")
+        # one space between columns and no wrapping: the whole space's quaternary column
+        # ("13,993,099,343 (82.79%)") still fits 80 columns beside the binary and ternary ones
+        table = Table(expand=False, box=None, padding=(0, 0, 0, 1), header_style="bold")
+        table.add_column("", no_wrap=True)
         for arity in self.settings.arities:
             census = self._censuses.get(arity)
-            name = ARITY_NAMES[arity]
+            name = arity_name(arity, title=True)
             if census is not None and not census.complete:
                 name += " (partial)" if (self._cancelled or not self._running) else " …"
-            table.add_column(name, justify="right")
+            table.add_column(name, justify="right", no_wrap=True)
         for row in ROWS:
-            cells: list[Text | str] = [Text(row.capitalize(), style=LABEL_STYLES.get(row, ""))]
+            cells: list[Text | str] = [marked(row)]
             for arity in self.settings.arities:
                 census = self._censuses.get(arity)
                 if census is None:

@@ -17,14 +17,32 @@ from textual.widgets import Static
 
 from chemspace.core.census import ArityCensus
 from chemspace.core.elements import all_symbols
-from chemspace.core.rule import CATEGORIES
-from chemspace.tui.widgets.style import ARITY_NAMES, compact, count_text
+from chemspace.core.palette import HEAT_HEX
+from chemspace.core.rule import CATEGORIES, arity_name
+from chemspace.tui.widgets.style import compact, count_text
 
-#: Sequential heat colours (viridis stops): distinct on truecolor and still distinct when a
-#: 16-colour terminal maps them to blue, cyan, green and yellow.
-HEAT = ("#3b0f70", "#31688e", "#21918c", "#35b779", "#90d743", "#fde725")
-GAP_LINE = 14  # the blank line between the main table and the f-block rows
 COLUMNS = 18
+#: Heat-map glyphs, low to high, drawn after the symbol in the one-line layout: the level reads without colour.
+HEAT_GLYPHS = (" ", "▁", "▃", "▅", "▇", "█")
+
+
+def heat_level(value: int, top: int) -> int:
+    """Index into HEAT_HEX for a count: Fig. 1's linear scale with the low end spread out (square root)."""
+    return min(len(HEAT_HEX) - 1, int(math.sqrt(value / top) * (len(HEAT_HEX) - 1) + 0.5))
+
+
+def heat_key(top: int) -> Text:
+    """The heat map's key: each colour (and glyph) with the counts it stands for, up to ``top``."""
+    text = Text("key: ")
+    if top <= 0:
+        return text + Text("no counts yet", style="dim")
+    steps = len(HEAT_HEX) - 1
+    for level, colour in enumerate(HEAT_HEX):
+        low = 0 if level == 0 else math.ceil(top * ((level - 0.5) / steps) ** 2)
+        fg = "black" if level >= 3 else "white"
+        text.append(f" {HEAT_GLYPHS[level]}{compact(low)}+ ", style=Style(color=fg, bgcolor=colour))
+    text.append(f"  (max {top:,}, square-root scale; · none)", style="dim")
+    return text
 
 
 @cache
@@ -57,19 +75,23 @@ def layout() -> dict[str, tuple[int, int]]:
 
 
 class PeriodicTable(Widget, can_focus=True):
-    """Element counts as a heat map; arrows move the cursor, enter (or a click) selects the element."""
+    """Element counts as a heat map; arrows move the cursor, enter (or a click) chooses the element.
+
+    Two lines per element (symbol, then count) when there are 19 lines; otherwise one line per
+    element, the symbol followed by a heat glyph, so the table fits an 80x24 terminal.
+    """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("up", "move(0, -1)", "Up", show=False),
-        Binding("down", "move(0, 1)", "Down", show=False),
-        Binding("left", "move(-1, 0)", "Left", show=False),
-        Binding("right", "move(1, 0)", "Right", show=False),
-        Binding("enter", "select", "Select element"),
+        Binding("up", "move(0, -1)", "Up", show=False, tooltip="move the element cursor up"),
+        Binding("down", "move(0, 1)", "Down", show=False, tooltip="move the element cursor down"),
+        Binding("left", "move(-1, 0)", "Left", show=False, tooltip="move the element cursor left"),
+        Binding("right", "move(1, 0)", "Right", show=False, tooltip="move the element cursor right"),
     ]
 
     counts: reactive[dict[str, int] | None] = reactive(None, always_update=True)
     cursor: reactive[str] = reactive("O")
-    selected: reactive[str | None] = reactive(None)
+    #: Two lines per element (symbol, then count); the owner sets it from the room it has.
+    tall: reactive[bool] = reactive(True, layout=True)
 
     class Highlighted(Message):
         """The cursor moved to an element."""
@@ -79,9 +101,9 @@ class PeriodicTable(Widget, can_focus=True):
             self.symbol = symbol
 
     class Selected(Message):
-        """An element was chosen (or the choice cleared, symbol None)."""
+        """An element was chosen (enter or a click)."""
 
-        def __init__(self, symbol: str | None) -> None:
+        def __init__(self, symbol: str) -> None:
             super().__init__()
             self.symbol = symbol
 
@@ -101,49 +123,56 @@ class PeriodicTable(Widget, can_focus=True):
         return COLUMNS * 4
 
     def get_content_height(self, container, viewport, width: int) -> int:
-        return 19
+        return 19 if self.tall else 10
+
+    @property
+    def top(self) -> int:
+        """The largest count shown (the heat map's scale)."""
+        counts = self.counts or {}
+        return max((v for s, v in counts.items() if v > 0 and (self.pool is None or s in self.pool)), default=0)
 
     def render(self) -> Text:
         counts = self.counts or {}
-        present = [v for s, v in counts.items() if v > 0 and (self.pool is None or s in self.pool)]
-        top = max(present, default=0)
+        top = self.top
         w = self.cell_width
-        lines = [Text() for _ in range(19)]
+        tall = self.tall
+        per_row = 2 if tall else 1
+        lines = [Text() for _ in range(9 * per_row + 1)]
         for row in range(9):
-            base = row * 2 + (1 if row >= 7 else 0)
+            base = row * per_row + (1 if row >= 7 else 0)
             for col in range(COLUMNS):
                 sym = self._by_cell.get((row, col))
                 if sym is None:
                     marker = "*" if (row, col) in ((5, 2), (6, 2)) else ""
                     lines[base].append(marker.center(w), style="dim")
-                    lines[base + 1].append(" " * w)
+                    if tall:
+                        lines[base + 1].append(" " * w)
                     continue
-                style, count_style = self._cell_style(sym, counts.get(sym), top)
-                lines[base].append(sym.center(w), style=style)
-                value = counts.get(sym) if (self.pool is None or sym in self.pool) else None
-                text = compact(value) if value is not None else ("·" if self.counts is not None else "")
-                lines[base + 1].append(text.center(w), style=count_style)
+                inside = self.pool is None or sym in self.pool
+                value = counts.get(sym) if inside else None
+                style, count_style = self._cell_style(sym, value, top)
+                if tall:
+                    lines[base].append(sym.center(w), style=style)
+                    text = compact(value) if value is not None else ("·" if self.counts is not None else "")
+                    lines[base + 1].append(text.center(w), style=count_style)
+                else:
+                    glyph = HEAT_GLYPHS[heat_level(value, top)] if value and top else ("·" if inside else " ")
+                    lines[base].append(f"{sym:>2}{glyph}".ljust(w), style=style)
         return Text("\n").join(lines)
 
     def _cell_style(self, sym: str, value: int | None, top: int) -> tuple[Style, Style]:
-        """Symbol and count styles: heat background by log count, cursor and selection marks."""
+        """Symbol and count styles: heat background by count, and the cursor mark."""
         outside = self.pool is not None and sym not in self.pool
         if outside or not value or not top:
             style = Style(color="bright_black" if outside else "default", dim=outside)
         else:
-            level = math.sqrt(value / top)  # Fig. 1's linear scale, with the low end spread out
-            bg = HEAT[min(len(HEAT) - 1, int(level * (len(HEAT) - 1) + 0.5))]
-            fg = "black" if bg in HEAT[3:] else "white"
-            style = Style(color=fg, bgcolor=bg, bold=True)
+            level = heat_level(value, top)
+            style = Style(color="black" if level >= 3 else "white", bgcolor=HEAT_HEX[level], bold=True)
         count_style = Style(color=style.color, bgcolor=style.bgcolor, dim=outside)
-        if sym == self.selected:
-            style += Style(underline=True, bold=True)
-            count_style += Style(underline=True)
-        if sym == self.cursor and self.has_focus:
-            style += Style(reverse=True)
-            count_style += Style(reverse=True)
-        elif sym == self.cursor:
-            style += Style(italic=True, underline=True)
+        if sym == self.cursor:
+            mark = Style(reverse=True) if self.has_focus else Style(italic=True, underline=True)
+            style += mark
+            count_style += mark
         return style, count_style
 
     def watch_cursor(self, symbol: str) -> None:
@@ -174,26 +203,26 @@ class PeriodicTable(Widget, can_focus=True):
                 self.cursor = sym
                 return
 
-    def action_select(self) -> None:
-        """Choose the element under the cursor; choosing it again clears the choice."""
-        self.selected = None if self.selected == self.cursor else self.cursor
-        self.post_message(self.Selected(self.selected))
+    def choose(self) -> None:
+        """Announce the element under the cursor as chosen."""
+        self.post_message(self.Selected(self.cursor))
 
     def on_click(self, event: events.Click) -> None:
         symbol = self.symbol_at(event.x, event.y)
         if symbol is not None:
             self.cursor = symbol
-            self.action_select()
+            self.choose()
 
     def symbol_at(self, x: int, y: int) -> str | None:
         """The element drawn at a content offset, if any."""
-        if y == GAP_LINE or y < 0:
+        if y < 0:
             return None
-        row = y // 2 if y < GAP_LINE else 7 + (y - GAP_LINE - 1) // 2
+        per_row = 2 if self.tall else 1
+        gap = 7 * per_row
+        if y == gap:
+            return None
+        row = y // per_row if y < gap else 7 + (y - gap - 1) // per_row
         return self._by_cell.get((row, x // self.cell_width))
-
-    def watch_selected(self) -> None:
-        self.refresh()
 
 
 class ElementDetail(Static):
@@ -208,7 +237,7 @@ class ElementDetail(Static):
         if not censuses:
             text.append("no counts yet")
         for arity, census in sorted(censuses.items()):
-            name = ARITY_NAMES[arity] + ("" if census.complete else " (partial)")
+            name = arity_name(arity, title=True) + ("" if census.complete else " (partial)")
             unique = (census.element_counts("unique") or {}).get(symbol)
             text.append(f"{name}: ", style="bold")
             parts = [f"unique {count_text(unique)}"]

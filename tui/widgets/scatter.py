@@ -1,29 +1,32 @@
-"""The 2-D projection of the sampled compositions (Figs. 2-5) as a textual-plotext scatter plot.
+"""The 2-D projection of the sampled compositions (Figs. 2-5) as a textual-plotext scatter plot with a point cursor.
 
-Projections come from :func:`chemspace.core.reduce.project_samples`. The panel only draws: the app computes a
-projection in a thread worker, thins it to at most one point per label per screen cell (plotext
-redraws every point on the UI thread at each refresh) and hands the result to :meth:`ScatterPanel.show`.
+Projections come from :func:`chemspace.core.reduce.project_samples`; the projection pane computes
+them in a worker and hands the whole projection to :class:`ProjectionPlot`. The plot thins the
+points to one per colour class per screen cell *when it renders*, with the size it is rendered at
+(plotext redraws every point on the UI thread), so a resize or a layout that lands after the data
+can never leave it drawn for a stale size.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
+from rich.align import Align
 from rich.text import Text
-from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
-from textual.widgets import Label, Select, Static
+from textual.binding import Binding, BindingType
+from textual.message import Message
 from textual_plotext import PlotextPlot
 
-from chemspace.core.palette import ANION_RGB, CATEGORY_RGB
+from chemspace.core.palette import colouring_palette, draw_rank
 from chemspace.core.reduce import Projection
-from chemspace.tui.widgets.style import ANION_STYLES, LABEL_STYLES
+from chemspace.tui.widgets.style import marked
 
 COLOURINGS = ("category", "anion")
-#: Draw order: the big grey classes first, so the rare ones stay visible on top.
-LABEL_ORDER = ("unlikely", "forbidden", "missing", "allowed", "standard", "interesting")
-ANION_ORDER = ("other", "pnictide", "halide", "chalcogenide", "oxide")
+#: Cells the plot's frame and title take from the widget (ticks are off).
+FRAME_WIDTH, FRAME_HEIGHT = 8, 4
+CURSOR_MARKER, HIGHLIGHT_MARKER = "X", "@"
 
 
 @dataclass
@@ -52,104 +55,157 @@ class ProjectionData:
     def __len__(self) -> int:
         return len(self.x)
 
-    def thinned(self, width: int, height: int, colouring: str) -> ProjectionData:
-        """Keep at most one point per colour class per screen cell (plotext draws one glyph per cell)."""
-        n = len(self)
-        if n == 0 or width <= 0 or height <= 0:
-            return self
-        classes = self.labels if colouring == "category" else self.anions
+    def classes(self, colouring: str) -> np.ndarray:
+        """Each point's class under a colouring."""
+        return self.labels if colouring == "category" else self.anions
+
+    def cells(self, width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
+        """Each point's screen cell (column, row from the bottom) on a width x height canvas."""
         span_x = float(np.ptp(self.x)) or 1.0
         span_y = float(np.ptp(self.y)) or 1.0
         cx = np.clip(((self.x - self.x.min()) / span_x * (width - 1)).astype(np.int64), 0, width - 1)
         cy = np.clip(((self.y - self.y.min()) / span_y * (height - 1)).astype(np.int64), 0, height - 1)
-        _, class_idx = np.unique(classes, return_inverse=True)
+        return cx, cy
+
+    def thinned_indices(self, width: int, height: int, colouring: str) -> np.ndarray:
+        """Indices keeping at most one point per colour class per screen cell (plotext draws one glyph per cell)."""
+        n = len(self)
+        if n == 0 or width <= 0 or height <= 0:
+            return np.arange(n)
+        cx, cy = self.cells(width, height)
+        _, class_idx = np.unique(self.classes(colouring), return_inverse=True)
         key = (class_idx.astype(np.int64) * height + cy) * width + cx
         _, keep = np.unique(key, return_index=True)
         keep.sort()
-        return ProjectionData(
-            [self.formulas[i] for i in keep],
-            self.labels[keep],
-            self.anions[keep],
-            self.x[keep],
-            self.y[keep],
-            self.skipped,
-        )
+        return keep
+
+    def step(self, index: int, dx: int, dy: int) -> int:
+        """The nearest point from ``index`` in a direction (dx, dy in -1..1), or ``index`` if none lies there."""
+        span_x = float(np.ptp(self.x)) or 1.0
+        span_y = float(np.ptp(self.y)) or 1.0
+        ddx = (self.x - self.x[index]) / span_x
+        ddy = (self.y - self.y[index]) / span_y
+        along = ddx * dx + ddy * dy
+        across = np.abs(ddx * dy) + np.abs(ddy * dx)
+        ok = along > 1e-12
+        if not ok.any():
+            return index
+        cost = np.where(ok, along + 2.0 * across, np.inf)
+        return int(np.argmin(cost))
+
+    def nearest_to_centre(self) -> int:
+        """The point nearest the middle of the map (where the cursor starts)."""
+        cx, cy = (self.x.min() + self.x.max()) / 2, (self.y.min() + self.y.max()) / 2
+        span_x = float(np.ptp(self.x)) or 1.0
+        span_y = float(np.ptp(self.y)) or 1.0
+        return int(np.argmin(((self.x - cx) / span_x) ** 2 + ((self.y - cy) / span_y) ** 2))
 
 
-class ScatterPanel(Vertical):
-    """Selectors (embedding, reducer, colouring), status line, plot and legend."""
+class ProjectionPlot(PlotextPlot, can_focus=True):
+    """The scatter plot; arrows move a cursor to the nearest point in that direction."""
 
-    def __init__(
-        self,
-        arity_options: list[tuple[str, int]],
-        arity: int,
-        embeddings: tuple[str, ...],
-        reducers: tuple[str, ...],
-        embedding: str,
-        reducer: str,
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("left", "step(-1, 0)", "Point ←", show=False, tooltip="cursor to the nearest point to the left"),
+        Binding("right", "step(1, 0)", "Point →", show=False, tooltip="cursor to the nearest point to the right"),
+        Binding("up", "step(0, 1)", "Point ↑", show=False, tooltip="cursor to the nearest point above"),
+        Binding("down", "step(0, -1)", "Point ↓", show=False, tooltip="cursor to the nearest point below"),
+    ]
+
+    class PointHighlighted(Message):
+        """The cursor moved to a point (index into the projection)."""
+
+        def __init__(self, index: int) -> None:
+            super().__init__()
+            self.index = index
+
+    class Drawn(Message):
+        """The plot rendered ``count`` points (after thinning to its size)."""
+
+        def __init__(self, count: int) -> None:
+            super().__init__()
+            self.count = count
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.data: ProjectionData | None = None
+        self.colouring = "category"
+        self.cursor: int | None = None
+        self.highlight: np.ndarray | None = None
+        self.title = ""
+        self.drawn = 0
+        self._built: tuple | None = None
+
+    def show(
+        self, data: ProjectionData | None, colouring: str, title: str, highlight: np.ndarray | None = None
     ) -> None:
-        super().__init__(id="scatter-panel")
-        self.arity_options = arity_options
-        self.arity = arity
-        self.embeddings = embeddings
-        self.reducers = reducers
-        self._embedding = embedding
-        self._reducer = reducer
-        self._data: ProjectionData | None = None
-        self._colouring = "category"
+        """Take a projection (None clears); drawing waits for the next render, at the size it has then."""
+        if data is not self.data:
+            self.cursor = None
+        self.data, self.colouring, self.title, self.highlight = data, colouring, title, highlight
+        self._built = None
+        self.refresh()
 
-    def compose(self) -> ComposeResult:
-        with Horizontal(id="scatter-controls", classes="controls"):
-            yield Select(self.arity_options, value=self.arity, allow_blank=False, id="sc-arity")
-            yield Select([(e, e) for e in self.embeddings], value=self._embedding, allow_blank=False, id="embedding")
-            yield Select([(r, r) for r in self.reducers], value=self._reducer, allow_blank=False, id="reducer")
-            yield Select([(c, c) for c in COLOURINGS], value="category", allow_blank=False, id="colouring")
-        yield Label("", id="scatter-status")
-        yield PlotextPlot(id="scatter-plot")
-        yield Static("", id="scatter-empty")
-        yield Static("", id="scatter-legend")
+    def action_step(self, dx: int, dy: int) -> None:
+        """Move the cursor to the nearest point in a direction (the first press puts it mid-map)."""
+        if self.data is None or not len(self.data):
+            return
+        if self.cursor is None:
+            self.cursor = self.data.nearest_to_centre()
+        else:
+            self.cursor = self.data.step(self.cursor, dx, dy)
+        self.move_to(self.cursor)
 
-    def set_status(self, text: str) -> None:
-        """The state of the projection: computing, waiting for samples, not available, or what is shown."""
-        self.query_one("#scatter-status", Label).update(text)
+    def move_to(self, index: int) -> None:
+        """Put the cursor on a point and announce it."""
+        self.cursor = index
+        self._built = None
+        self.refresh()
+        self.post_message(self.PointHighlighted(index))
 
-    def plot_cells(self) -> tuple[int, int]:
-        """Size of the plot canvas in cells (minus axes), for thinning.
-
-        While the placeholder is shown the plot is hidden and has no size; the placeholder takes the
-        same space, so it is measured instead.
-        """
-        shown = "#scatter-empty" if self.has_class("-empty") else "#scatter-plot"
-        size = self.query_one(shown).size
-        return max(10, size.width - 8), max(5, size.height - 4)
-
-    def show(self, data: ProjectionData | None, colouring: str, title: str) -> None:
-        """Draw already-thinned points (None clears the plot)."""
-        self._data = data
-        self._colouring = colouring
-        empty = data is None or not len(data)
-        self.set_class(empty, "-empty")
-        self.query_one("#scatter-empty", Static).update(title)
-        plot = self.query_one(PlotextPlot)
-        plt = plot.plt
+    def _build(self, width: int, height: int) -> None:
+        """Refill plotext's figure for this canvas size."""
+        plt = self.plt
         plt.clear_data()
         plt.clear_figure()
-        plt.title(title)
-        legend = Text()
-        if data is not None and len(data):
-            classes = data.labels if colouring == "category" else data.anions
-            order = LABEL_ORDER if colouring == "category" else ANION_ORDER
-            colours = CATEGORY_RGB if colouring == "category" else ANION_RGB
-            styles = LABEL_STYLES if colouring == "category" else ANION_STYLES
-            present = [c for c in order if np.any(classes == c)]
-            present += sorted({str(c) for c in classes} - set(present))
-            for cls in present:
-                mask = classes == cls
-                colour = colours.get(cls, (255, 255, 255))
-                plt.scatter(data.x[mask].tolist(), data.y[mask].tolist(), marker="dot", color=colour)
-                legend.append("● ", style=styles.get(cls, "default"))
-                legend.append(f"{cls}   ")
+        plt.title(self.title)
         plt.xfrequency(0)
         plt.yfrequency(0)
-        self.query_one("#scatter-legend", Static).update(legend)
-        plot.refresh()
+        data = self.data
+        self.drawn = 0
+        if data is None or not len(data):
+            return
+        keep = data.thinned_indices(width, height, self.colouring)
+        classes = data.classes(self.colouring)
+        colours, glyphs = colouring_palette(self.colouring)
+        for name in sorted({str(c) for c in classes[keep]}, key=draw_rank):
+            idx = keep[classes[keep] == name]
+            colour = colours.get(name, (255, 255, 255))
+            plt.scatter(data.x[idx].tolist(), data.y[idx].tolist(), marker=glyphs.get(name, "•"), color=colour)
+        self.drawn = len(keep)
+        if self.highlight is not None and self.highlight.any():
+            idx = np.flatnonzero(self.highlight)
+            plt.scatter(data.x[idx].tolist(), data.y[idx].tolist(), marker=HIGHLIGHT_MARKER, color="white")
+        if self.cursor is not None:
+            plt.scatter([float(data.x[self.cursor])], [float(data.y[self.cursor])], marker=CURSOR_MARKER, color="white")
+
+    def render(self):
+        if self.data is None or not len(self.data):
+            # the plot stays on screen (and focused) while there is nothing to draw: it says why instead
+            return Align.center(Text(self.title, style="dim"), vertical="middle")
+        width, height = self.size.width - FRAME_WIDTH, self.size.height - FRAME_HEIGHT
+        key = (width, height)
+        if self._built != key and width > 0 and height > 0:
+            self._build(width, height)
+            self._built = key
+            self.post_message(self.Drawn(self.drawn))
+        return super().render()
+
+
+def legend(classes: list[str], colouring: str) -> Text:
+    """'● standard  ○ missing ...': glyph and colour of each class shown."""
+    text = Text()
+    for name in sorted(classes, key=draw_rank):
+        text.append_text(marked(name, colouring))
+        text.append("  ")
+    text.append(f"{CURSOR_MARKER} cursor  {HIGHLIGHT_MARKER} highlighted", style="dim")
+    return text

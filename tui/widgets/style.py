@@ -1,22 +1,26 @@
-"""Names, colours and number formats shared by the widgets."""
+"""Rich styles and number formats shared by the widgets (colours and glyphs come from core.palette)."""
 
 from __future__ import annotations
 
-from chemspace.core.palette import ANION_HEX, CATEGORY_HEX
+from rich.text import Text
 
-ARITY_NAMES = {2: "Binary", 3: "Ternary", 4: "Quaternary", 5: "Quinary", 6: "Senary"}
+from chemspace.core.palette import ANION_HEX, CATEGORY_HEX, KNOWN_HEX, colouring_palette
 
 #: Rich styles of the labels and categories (known: cyan, unique: plain).
-LABEL_STYLES: dict[str, str] = {
-    **CATEGORY_HEX,
-    "known": "#4cc9f0",
-    "unique": "",
-}
+LABEL_STYLES: dict[str, str] = {**CATEGORY_HEX, "known": KNOWN_HEX, "unique": ""}
 
 #: Rich styles of the anion classes, for the legend.
 ANION_STYLES: dict[str, str] = dict(ANION_HEX)
 
 ABSENT = "—"
+
+
+def marked(name: str, colouring: str = "category") -> Text:
+    """'● standard': the class's glyph and name in its colour (the glyph tells classes apart without colour)."""
+    _, glyphs = colouring_palette(colouring)
+    styles = ANION_STYLES if colouring == "anion" else LABEL_STYLES
+    glyph = glyphs.get(name)
+    return Text(f"{glyph} {name}" if glyph else name, style=styles.get(name, ""))
 
 
 def count_text(value: int | None, unique: int | None = None) -> str:

@@ -10,17 +10,36 @@ from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import DataTable, Input, Label, Select, Static
 
+from chemspace.core.explain import assignment_text
 from chemspace.core.row_query import parse_query
-from chemspace.core.rule import CATEGORIES, LABELS
+from chemspace.core.rule import CATEGORIES, LABELS, REASONS, arity_name
 from chemspace.core.system import SystemRow
-from chemspace.tui.widgets.style import LABEL_STYLES
+from chemspace.tui.widgets.style import marked
 
 COLUMNS = ("formula", "arity", "label", "oxidation", "ids")
 ALL = "all"
+#: Prefix of the label selector's values that filter forbidden rows by reason.
+REASON = "reason:"
+#: Assignments listed in the detail pane (SnO2 has 2, a quaternary can have dozens).
+DETAIL_ASSIGNMENTS = 6
+#: What each reason means, in a chemist's words.
+REASON_TEXT = {
+    "no-oxidation-states": "an element has no oxidation states in this set (or no Pauling value)",
+    "not-charge-neutral": "no choice of the elements' oxidation states sums to zero",
+    "electronegativity": "neutral assignments exist, each with a cation above an anion in Pauling electronegativity",
+}
+
+
+def _has_label(row: SystemRow, label: str) -> bool:
+    """A label, a category, or ``reason:R`` for forbidden rows failing with reason R."""
+    if label.startswith(REASON):
+        return not row.allowed and str(row.reason) == label.removeprefix(REASON)
+    return row.label == label or (label in LABELS and row.allowed == (label == "allowed"))
 
 
 def _entries_text(row: SystemRow) -> str:
-    return ", ".join(e.id or "?" for e in row.entries)
+    """The row's known entries by their own id, else their formula (an imported set may have no ids)."""
+    return ", ".join(e.id or e.formula for e in row.entries)
 
 
 def _sort_key(column: str):
@@ -41,13 +60,13 @@ class SystemExplorer(Vertical):
             self.shown = shown
             self.total = total
 
-    def __init__(self, system: tuple[str, ...], with_known: bool) -> None:
+    def __init__(self, system: tuple[str, ...], known_name: str | None) -> None:
         super().__init__(id="system-explorer")
         self.system = system
-        self.with_known = with_known
+        self.known_name = known_name
+        self.with_known = known_name is not None
         self.rows: list[SystemRow] = []
         self.shown_rows: list[SystemRow] = []
-        self.element: str | None = None
         self._search: list[str] = []
         self._debounce: Timer | None = None
         self._sort: tuple[str, bool] | None = None
@@ -56,10 +75,16 @@ class SystemExplorer(Vertical):
     def compose(self) -> ComposeResult:
         labels = (*LABELS, *CATEGORIES) if self.with_known else LABELS
         with Horizontal(id="system-filters"):
-            yield Input(placeholder="filter: Sn O · Sn2+ · SnO2 · LiZnO · missing", id="system-filter")
-            yield Select([(ALL, ALL), *((x, x) for x in labels)], value=ALL, allow_blank=False, id="system-label")
-            arities = [(ALL, ALL), *((str(a), str(a)) for a in range(2, len(self.system) + 1))]
-            yield Select(arities, value=ALL, allow_blank=False, id="system-arity")
+            yield Input(
+                placeholder="filter: ZnO (formula) · Li-Zn (elements) · Sn2+ · missing",
+                id="system-filter",
+                compact=True,
+            )
+            reasons = [(f"forbidden: {r}", f"{REASON}{r}") for r in REASONS]  # why a composition fails
+            label_options = [("any label", ALL), *((x, x) for x in labels), *reasons]
+            yield Select(label_options, value=ALL, allow_blank=False, id="system-label", compact=True)
+            arities = [("any arity", ALL), *((arity_name(a), str(a)) for a in range(2, len(self.system) + 1))]
+            yield Select(arities, value=ALL, allow_blank=False, id="system-arity", compact=True)
         yield Label("computing the compositions…", id="system-count")
         with Horizontal(id="system-body"):
             yield DataTable(id="system-table", cursor_type="row", zebra_stripes=True)
@@ -72,24 +97,28 @@ class SystemExplorer(Vertical):
         table.add_column("Category" if self.with_known else "Label", key="label")
         table.add_column("Oxidation states", key="oxidation")
         if self.with_known:
-            table.add_column("MP ids", key="ids")
+            table.add_column(f"Known ({self.known_name})", key="ids")
 
     def on_resize(self) -> None:
         self.set_class(self.size.width < 110, "-narrow")
+        self.set_class(self.size.height < 24, "-short")
 
     def set_rows(self, rows: list[SystemRow]) -> None:
         """Take every composition of the system (computed in a worker) and show them."""
         self.rows = rows
         self._by_formula = {r.formula: r for r in rows}
         self._search = [
-            " ".join((r.formula, *r.composition.symbols, r.label, r.oxidation_text(), _entries_text(r))).lower()
+            " ".join((r.formula, *r.composition.symbols, r.label, str(r.reason or ""), _entries_text(r))).lower()
             for r in rows
         ]
         self.apply_filter()
 
-    def set_element(self, symbol: str | None) -> None:
-        """Keep only compositions containing this element (None: all)."""
-        self.element = symbol
+    def add_word(self, word: str) -> None:
+        """Add a word to the filter (enter on the periodic table): visible, and cleared by editing the filter."""
+        box = self.query_one("#system-filter", Input)
+        words = box.value.split()
+        if word not in words:
+            box.value = " ".join([*words, word])
         self.apply_filter()
 
     @on(Input.Changed, "#system-filter")
@@ -102,12 +131,12 @@ class SystemExplorer(Vertical):
         """Escape leaves the filter box for the table, so letter and digit keys work again."""
         if event.key == "escape" and self.query_one("#system-filter", Input).has_focus:
             event.stop()
-            self.query_one(DataTable).focus()
+            self.screen.set_focus(self.query_one(DataTable))
 
     @on(Input.Submitted, "#system-filter")
     def _filter_submitted(self) -> None:
         self.apply_filter()
-        self.query_one(DataTable).focus()
+        self.screen.set_focus(self.query_one(DataTable))
 
     @on(Select.Changed)
     def _select_changed(self, event: Select.Changed) -> None:
@@ -122,11 +151,9 @@ class SystemExplorer(Vertical):
         arity = self.query_one("#system-arity", Select).value
         out = []
         for row, hay in zip(self.rows, self._search):
-            if label != ALL and not (row.label == label or (label in LABELS and row.allowed == (label == "allowed"))):
+            if label != ALL and not _has_label(row, str(label)):
                 continue
             if arity != ALL and row.arity != int(str(arity)):
-                continue
-            if self.element is not None and self.element not in row.composition.symbols:
                 continue
             if not query(row, hay):
                 continue
@@ -144,19 +171,30 @@ class SystemExplorer(Vertical):
             column, reverse = self._sort
             table.sort(column, key=_sort_key(column), reverse=reverse)
         count = f"{len(self.shown_rows):,} of {len(self.rows):,} compositions"
-        if self.element is not None:
-            count += f" · containing {self.element} (select it again in the periodic table to clear)"
+        words = self.query_one("#system-filter", Input).value.strip()
+        if words:
+            count += f" matching {words!r}"
         self.query_one("#system-count", Label).update(count)
         self.post_message(self.Filtered(len(self.shown_rows), len(self.rows)))
-        if not self.shown_rows:
-            self.query_one("#system-detail", Static).update("no composition matches the filters")
+        self.show_detail_at(table.cursor_row if table.row_count else -1)
+
+    def show_detail_at(self, index: int) -> None:
+        """The detail pane follows the table: the row under the cursor, or why there is none."""
+        table = self.query_one(DataTable)
+        detail = self.query_one("#system-detail", Static)
+        if not self.shown_rows or index < 0:
+            detail.update("no composition matches the filters" if self.rows else "computing the compositions…")
+            return
+        row = self._by_formula.get(str(table.get_row_at(min(index, table.row_count - 1))[0]))
+        if row is not None:
+            detail.update(self.detail(row))
 
     def _cells(self, row: SystemRow) -> list[str | Text]:
         cells: list[str | Text] = [
             row.formula,
             str(row.arity),
-            Text(row.label, style=LABEL_STYLES[row.label]),
-            row.oxidation_text(),
+            marked(row.label),
+            row.oxidation_text() + (f" (+{len(row.assignments) - 1} more)" if len(row.assignments) > 1 else ""),
         ]
         if self.with_known:
             cells.append(_entries_text(row))
@@ -187,33 +225,34 @@ class SystemExplorer(Vertical):
     @on(DataTable.RowHighlighted)
     def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         event.stop()
-        table = self.query_one(DataTable)
-        if event.cursor_row < 0 or not self.shown_rows:
-            return
-        formula = str(table.get_row_at(event.cursor_row)[0])
-        row = self._by_formula.get(formula)
-        if row is not None:
-            self.query_one("#system-detail", Static).update(self.detail(row))
+        self.show_detail_at(event.cursor_row)
 
     def detail(self, row: SystemRow) -> Text:
-        """The detail pane for one composition."""
+        """The detail pane for one composition: verdict first, then every assignment or why it fails, then known."""
         text = Text()
         text.append(row.formula, style="bold")
-        text.append(f"   {row.arity} elements\n")
-        text.append(" ".join(f"{s}×{n}" for s, n in row.composition.formula_pairs) + "\n")
-        text.append(row.label, style=f"bold {LABEL_STYLES[row.label]}")
-        text.append(" (passes the SMACT filters)\n" if row.allowed else " (fails the SMACT filters)\n")
+        text.append(f"  {arity_name(row.arity)}  ")
+        text.append_text(marked(row.label))
         if row.allowed:
-            text.append(f"oxidation states: {row.oxidation_text()}\n")
+            basis = "" if row.basis in (None, "oxidation-states") else f", as {row.basis}"  # alloy, element
+            count = len(row.assignments)
+            shown = " · ".join(assignment_text(a) for a in row.assignments[:DETAIL_ASSIGNMENTS])
+            more = f" · … {count - DETAIL_ASSIGNMENTS} more" if count > DETAIL_ASSIGNMENTS else ""
+            text.append(f" (passes the SMACT filters{basis})\n")
+            text.append(f"{count} assignment{'s' if count != 1 else ''}: {shown}{more}\n")
         else:
-            text.append("no charge-neutral assignment ordered by electronegativity\n")
+            text.append(f" ({row.reason})\n")
+            text.append(REASON_TEXT.get(str(row.reason), "") + "\n")
+            if row.witness is not None:
+                text.append(f"witness: {row.witness.text()}\n")
         if row.known is None:
             text.append("known: — (no known-materials set loaded)\n", style="dim")
         elif not row.entries:
-            text.append("not in the known set\n")
+            text.append(f"not in {self.known_name}\n")
         else:
-            text.append(f"{len(row.entries)} known entr{'y' if len(row.entries) == 1 else 'ies'}:\n")
+            text.append(f"{len(row.entries)} entr{'y' if len(row.entries) == 1 else 'ies'} in {self.known_name}:")
             for e in row.entries:
-                ehull = "" if e.energy_above_hull is None else f"  E_hull {e.energy_above_hull:.3f} eV/atom"
-                text.append(f"  {e.id or '?'}{ehull}\n")
+                ehull = "" if e.energy_above_hull is None else f" (E_hull {e.energy_above_hull:.3f} eV/atom)"
+                text.append(f" {e.id or e.formula}{ehull}")
+            text.append("\n")
         return text
