@@ -339,8 +339,10 @@ def _run_arity(
         _add_blocks(census, plan, labels, np.flatnonzero(processed), cp, active_pool)
         census.allowed = int(stem_allowed[processed].sum())
     stored = ~processed  # the per-subset store only holds what this run counts
-    if not processed.all():
-        census.phase = "compiling" if not kernels_cached() else "counting"
+    if processed.all():  # resumed from a finished checkpoint: nothing left to count
+        census.phase = "sampling"
+    elif not kernels_cached():
+        census.phase = "compiling"
     if on_progress:
         on_progress(census)
 
