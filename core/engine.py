@@ -304,13 +304,12 @@ class SignatureCache:
         plan, t = self.plan, self.plan.tables
         with PARALLEL_LOCK:
             codes = kernels.signature_codes(elems, t.cls, t.en, t.npsum, t.nqsum, self.base, plan.mode[0])
-        uniq, first, inverse = np.unique(codes, return_index=True, return_inverse=True)
-        where = np.searchsorted(self.codes, uniq)
-        seen = where < len(self.codes)
-        seen[seen] = self.codes[where[seen]] == uniq[seen]
-        if not seen.all():
-            fresh = uniq[~seen]
-            reps = np.ascontiguousarray(elems[first[~seen]])
+            out = np.empty(len(codes), dtype=np.int64)
+            missing = kernels.lookup_counts(codes, self.codes, self.values, out)
+        if missing:
+            miss = np.flatnonzero(out < 0)
+            fresh, first = np.unique(codes[miss], return_index=True)
+            reps = np.ascontiguousarray(elems[miss[first]])
             values = np.zeros(len(reps), dtype=np.int64)
             with PARALLEL_LOCK:
                 kernels.count_signatures(
@@ -328,8 +327,8 @@ class SignatureCache:
             order = np.argsort(merged, kind="stable")
             self.codes = merged[order]
             self.values = np.concatenate([self.values, values])[order]
-            where = np.searchsorted(self.codes, uniq)
-        return self.values[where][inverse.ravel()]
+            out[miss] = values[np.searchsorted(fresh, codes[miss])]
+        return out
 
     def __len__(self) -> int:
         return len(self.codes)

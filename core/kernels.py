@@ -512,6 +512,20 @@ def signature_codes(
     return out
 
 
+@nb.njit(nogil=True, cache=True, parallel=True)
+def lookup_counts(codes: np.ndarray, keys: np.ndarray, values: np.ndarray, out: np.ndarray) -> int:
+    """``out[i]`` = the value stored for ``codes[i]`` among sorted ``keys``, or -1; returns how many are missing."""
+    missing = 0
+    for i in nb.prange(codes.shape[0]):
+        j = np.searchsorted(keys, codes[i])
+        if j < keys.shape[0] and keys[j] == codes[i]:
+            out[i] = values[j]
+        else:
+            out[i] = -1
+            missing += 1
+    return missing
+
+
 @nb.njit(nogil=True, cache=True)
 def subset_allowed_flags(elems: np.ndarray, tables: tuple, max_stoich: int, nsum: int, mode: tuple) -> np.ndarray:
     """Allowed flag for every weight tuple of one EN-ordered subset, as a bool array of ``M**n``."""
