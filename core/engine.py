@@ -502,16 +502,17 @@ class Sampler:
     def compositions_at(self, elems: np.ndarray, ranks: np.ndarray, allowed: bool) -> list[Composition]:
         """Row ``i``: the ``ranks[i]``-th composition with the label over the EN-ordered subset ``elems[i]``."""
         t = self.plan.tables
-        bits = kernels.nth_labelled_bits(
-            np.ascontiguousarray(elems, dtype=np.int64),
-            np.ascontiguousarray(ranks, dtype=np.int64),
-            allowed,
-            self._coprime_words,
-            t.kernel_tables,
-            self.plan.max_stoich,
-            self.plan.nsum,
-            self.plan.mode,
-        )
+        with PARALLEL_LOCK:
+            bits = kernels.nth_labelled_bits(
+                np.ascontiguousarray(elems, dtype=np.int64),
+                np.ascontiguousarray(ranks, dtype=np.int64),
+                allowed,
+                self._coprime_words,
+                t.kernel_tables,
+                self.plan.max_stoich,
+                self.plan.nsum,
+                self.plan.mode,
+            )
         return Composition.from_kernel_rows(t.symbols, np.asarray(elems, dtype=np.int64), self._tuples[bits])
 
     def _stem_counts(self, stem_idx: int) -> np.ndarray:

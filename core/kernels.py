@@ -540,7 +540,7 @@ def subset_allowed_flags(elems: np.ndarray, tables: tuple, max_stoich: int, nsum
     return out
 
 
-@nb.njit(nogil=True, cache=True)
+@nb.njit(nogil=True, cache=True, parallel=True)
 def nth_labelled_bits(
     elems: np.ndarray,
     ranks: np.ndarray,
@@ -554,27 +554,29 @@ def nth_labelled_bits(
     """For each row ``i``: bit index of the ``ranks[i]``-th coprime tuple of subset ``elems[i]`` with the label.
 
     The sampler's inner step for a batch of draws: one allowed bitset per subset, then a popcount
-    walk over ``coprime & flat`` (or ``coprime & ~flat`` for forbidden), with the scratch allocated
-    once. Each rank must be below that subset's count of the label.
+    walk over ``coprime & flat`` (or ``coprime & ~flat`` for forbidden). Rows run in parallel in
+    groups, each group with one scratch. Each rank must be below that subset's count of the label.
     """
     k, arity = elems.shape
-    scratch = _new_scratch(arity, max_stoich, nsum)
-    flat = scratch[3]
     nwords = (max_stoich**arity + 63) // 64
     out = np.full(k, -1, dtype=np.int64)
-    for i in range(k):
-        _evaluate(elems[i].copy(), 1, tables, max_stoich, scratch, mode)
-        r = ranks[i]
-        for w in range(nwords):
-            word = (flat[w] if allowed else ~flat[w]) & coprime[w]
-            c = _popcount(word)
-            if r >= c:
-                r -= c
-                continue
-            for _ in range(r):  # drop the r lowest set bits; the lowest left is the one
-                word &= word - np.uint64(1)
-            out[i] = w * 64 + _popcount((word & (~word + np.uint64(1))) - np.uint64(1))
-            break
+    group = 32
+    for g in nb.prange((k + group - 1) // group):
+        scratch = _new_scratch(arity, max_stoich, nsum)
+        flat = scratch[3]
+        for i in range(g * group, min(k, (g + 1) * group)):
+            _evaluate(elems[i].copy(), 1, tables, max_stoich, scratch, mode)
+            r = ranks[i]
+            for w in range(nwords):
+                word = (flat[w] if allowed else ~flat[w]) & coprime[w]
+                c = _popcount(word)
+                if r >= c:
+                    r -= c
+                    continue
+                for _ in range(r):  # drop the r lowest set bits; the lowest left is the one
+                    word &= word - np.uint64(1)
+                out[i] = w * 64 + _popcount((word & (~word + np.uint64(1))) - np.uint64(1))
+                break
     return out
 
 
