@@ -47,7 +47,7 @@ def test_rule_switches_reach_the_census(flags: list[str], rule: Rule) -> None:
     ],
 )
 def test_bad_values_are_one_line(args: list[str], message: str) -> None:
-    result = runner.invoke(app, ["census", "--arity", "2", "--samples", "0", *args])
+    result = runner.invoke(app, ["census", "--arity", "2", "--samples", "0", "--known", "none", *args])
     assert result.exit_code == 1
     assert result.stderr.startswith("error:") and message in result.stderr
     assert "Traceback" not in result.output
