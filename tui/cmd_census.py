@@ -14,7 +14,7 @@ from rich.table import Table
 from chemspace.core.census import CensusResult, run_census
 from chemspace.core.distributed import runner_for
 from chemspace.core.errors import CancelledError
-from chemspace.core.rule import CATEGORIES
+from chemspace.core.rule import CATEGORIES, arity_name
 from chemspace.tui.options import (
     AlloysOpt,
     ArityOpt,
@@ -31,8 +31,6 @@ from chemspace.tui.options import (
     settings_from_options,
 )
 from chemspace.tui.progress import census_progress
-
-ARITY_NAMES = {2: "Binary", 3: "Ternary", 4: "Quaternary", 5: "Quinary", 6: "Senary"}
 
 
 def _cell(value: int | None, unique: int) -> str:
@@ -55,7 +53,7 @@ def census_table(result: CensusResult) -> Table:
         for cat in CATEGORIES:
             table.add_column(cat.capitalize(), justify="right")
     for arity, c in result.arities.items():
-        row = [ARITY_NAMES[arity] + ("" if c.complete else " (partial)"), f"{c.unique:,}"]
+        row = [arity_name(arity, title=True) + ("" if c.complete else " (partial)"), f"{c.unique:,}"]
         row += [_cell(c.allowed, c.unique), _cell(c.forbidden, c.unique)]
         if with_known:
             row += [f"{c.known:,}"] + [_cell(c.count(cat), c.unique) for cat in CATEGORIES]
