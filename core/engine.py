@@ -201,39 +201,26 @@ class ArityPlan:
         return np.zeros(self.n_subsets, dtype=dtype)
 
     def block_subsets(self, block: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Every subset of stems ``block`` as (K, arity) EN-ordered kernel indices (kernels' order), and its stem."""
-        n = self.n_active
-        stems = self.stems[block]
-        first = stems[:, -1] + 1 if stems.shape[1] else np.zeros(len(block), dtype=np.int64)
-        n_a = np.maximum(n - 1 - first, 0)
-        task_stem = np.repeat(np.arange(len(block)), n_a)
-        task_a = np.concatenate([np.arange(f, n - 1) for f in first]) if len(block) else np.zeros(0, np.int64)
-        widths = n - 1 - task_a.astype(np.int64)
-        task_offset = np.concatenate([[0], np.cumsum(widths)[:-1]]).astype(np.int64)
-        total = int(widths.sum())
-        a_idx = np.repeat(task_a, widths)
-        b_idx = np.arange(total) - np.repeat(task_offset, widths) + a_idx + 1
-        subset_stem = np.repeat(task_stem, widths)
-        return np.column_stack([stems[subset_stem], a_idx, b_idx]).astype(np.int64), subset_stem
+        """Every subset of stems ``block`` as (K, arity) EN-ordered kernel indices (kernels' order), and
+        where each stem's subsets start (one more entry: the total)."""
+        weights = self.stem_weights[block]
+        offsets = np.concatenate([[0], np.cumsum(weights)]).astype(np.int64)
+        with PARALLEL_LOCK:
+            elems = kernels.expand_stems(
+                np.ascontiguousarray(self.stems[block]), self.n_active, offsets, int(offsets[-1])
+            )
+        return elems, offsets
 
-    def count(
-        self, block: np.ndarray, subset_out: np.ndarray | None = None
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def count(self, block: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Count the subsets of stems ``block`` (parallel, GIL released).
 
         Returns allowed counts per stem of the block, per active element, and per subset (in the
-        kernels' order). Per-subset counts are also copied into ``subset_out`` when it is non-empty.
+        kernels' order).
         """
-        n = self.n_active
-        elems, subset_stem = self.block_subsets(block)
+        elems, offsets = self.block_subsets(block)
         counts = self.signatures.counts(elems)
-        per_element = np.zeros(n, dtype=np.int64)
-        for col in range(self.arity):
-            per_element += np.bincount(elems[:, col], counts, n).astype(np.int64)
-        stem_allowed = np.bincount(subset_stem, counts, len(block)).astype(np.int64)
-        if subset_out is not None and subset_out.size:
-            start = int(self.stem_offsets[block[0]])
-            subset_out[start : start + len(counts)] = counts  # blocks are contiguous stem ranges
+        with PARALLEL_LOCK:
+            stem_allowed, per_element = kernels.accumulate_stems(elems, counts, offsets, self.n_active)
         return stem_allowed, per_element, counts
 
     def stem_ranks(self, subsets: np.ndarray) -> np.ndarray:

@@ -513,6 +513,46 @@ def signature_codes(
 
 
 @nb.njit(nogil=True, cache=True, parallel=True)
+def expand_stems(stems: np.ndarray, n: int, offsets: np.ndarray, total: int) -> np.ndarray:
+    """Every subset ``stem + (a, b)`` with ``last(stem) < a < b < n``, stem by stem in lexicographic order.
+
+    ``offsets[i]`` is where stem ``i``'s subsets start in the (total, arity) output.
+    """
+    k = stems.shape[1]
+    out = np.empty((total, k + 2), dtype=np.int64)
+    for i in nb.prange(stems.shape[0]):
+        first = stems[i, k - 1] + 1 if k else 0
+        row = offsets[i]
+        for a in range(first, n - 1):
+            for b in range(a + 1, n):
+                for j in range(k):
+                    out[row, j] = stems[i, j]
+                out[row, k] = a
+                out[row, k + 1] = b
+                row += 1
+    return out
+
+
+@nb.njit(nogil=True, cache=True, parallel=True)
+def accumulate_stems(elems: np.ndarray, counts: np.ndarray, offsets: np.ndarray, n: int) -> tuple:
+    """Allowed count per stem (subsets ``offsets[i]..offsets[i+1]-1``) and per element, in parallel parts."""
+    nstems = offsets.shape[0] - 1
+    parts = min(nstems, 64)
+    per_part = np.zeros((max(parts, 1), n), dtype=np.int64)
+    stem_allowed = np.zeros(nstems, dtype=np.int64)
+    for p in nb.prange(parts):
+        for i in range(p * nstems // parts, (p + 1) * nstems // parts):
+            total = 0
+            for r in range(offsets[i], offsets[i + 1]):
+                c = counts[r]
+                total += c
+                for j in range(elems.shape[1]):
+                    per_part[p, elems[r, j]] += c
+            stem_allowed[i] = total
+    return stem_allowed, per_part.sum(axis=0)
+
+
+@nb.njit(nogil=True, cache=True, parallel=True)
 def lookup_counts(codes: np.ndarray, keys: np.ndarray, values: np.ndarray, out: np.ndarray) -> int:
     """``out[i]`` = the value stored for ``codes[i]`` among sorted ``keys``, or -1; returns how many are missing."""
     missing = 0
