@@ -310,10 +310,9 @@ class SignatureCache:
                     plan.coprime,
                     values,
                 )
-            merged = np.concatenate([self.codes, fresh])
-            order = np.argsort(merged, kind="stable")
-            self.codes = merged[order]
-            self.values = np.concatenate([self.values, values])[order]
+            at = np.searchsorted(self.codes, fresh)  # both sorted, disjoint: a linear merge
+            self.codes = np.insert(self.codes, at, fresh)
+            self.values = np.insert(self.values, at, values)
             out[miss] = values[np.searchsorted(fresh, codes[miss])]
         return out
 
