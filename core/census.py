@@ -348,8 +348,10 @@ def _run_arity(
         _add_blocks(census, plan, labels, np.flatnonzero(processed), cp, active_pool)
         census.allowed = int(stem_allowed[processed].sum())
     stored = ~processed  # the per-subset store only holds what this run counts
-    if not processed.all():
-        census.phase = "compiling" if not kernels_cached() else "counting"
+    if processed.all():  # resumed from a finished checkpoint: nothing left to count
+        census.phase = "sampling"
+    elif not kernels_cached():
+        census.phase = "compiling"
     if on_progress:
         on_progress(census)
 
@@ -365,7 +367,7 @@ def _run_arity(
         census.element_allowed[active_pool] += per_element
         _add_blocks(census, plan, labels, block, cp, active_pool)
         census.elapsed = time.perf_counter() - t0
-        if saver is not None:
+        if saver is not None and saver.due():  # copies only when a write is due (senary: 3.2M stems)
             saver.update(arity, ArityState(processed.copy(), stem_allowed.copy(), census.element_allowed.copy()))
         if on_progress:
             on_progress(census)

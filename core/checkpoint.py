@@ -70,10 +70,14 @@ class Checkpoint:
             for a in arities
         }
 
+    def due(self) -> bool:
+        """Whether ``every`` seconds have passed since the last write (callers copy state only then)."""
+        return time.monotonic() - self._saved_at >= self.every
+
     def update(self, arity: int, state: ArityState, force: bool = False) -> None:
         """Record ``state`` for ``arity``; write the file if ``every`` seconds have passed (or ``force``)."""
         self.states[arity] = state
-        if force or time.monotonic() - self._saved_at >= self.every:
+        if force or self.due():
             self.save()
 
     def save(self) -> None:

@@ -201,39 +201,26 @@ class ArityPlan:
         return np.zeros(self.n_subsets, dtype=dtype)
 
     def block_subsets(self, block: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Every subset of stems ``block`` as (K, arity) EN-ordered kernel indices (kernels' order), and its stem."""
-        n = self.n_active
-        stems = self.stems[block]
-        first = stems[:, -1] + 1 if stems.shape[1] else np.zeros(len(block), dtype=np.int64)
-        n_a = np.maximum(n - 1 - first, 0)
-        task_stem = np.repeat(np.arange(len(block)), n_a)
-        task_a = np.concatenate([np.arange(f, n - 1) for f in first]) if len(block) else np.zeros(0, np.int64)
-        widths = n - 1 - task_a.astype(np.int64)
-        task_offset = np.concatenate([[0], np.cumsum(widths)[:-1]]).astype(np.int64)
-        total = int(widths.sum())
-        a_idx = np.repeat(task_a, widths)
-        b_idx = np.arange(total) - np.repeat(task_offset, widths) + a_idx + 1
-        subset_stem = np.repeat(task_stem, widths)
-        return np.column_stack([stems[subset_stem], a_idx, b_idx]).astype(np.int64), subset_stem
+        """Every subset of stems ``block`` as (K, arity) EN-ordered kernel indices (kernels' order), and
+        where each stem's subsets start (one more entry: the total)."""
+        weights = self.stem_weights[block]
+        offsets = np.concatenate([[0], np.cumsum(weights)]).astype(np.int64)
+        with PARALLEL_LOCK:
+            elems = kernels.expand_stems(
+                np.ascontiguousarray(self.stems[block]), self.n_active, offsets, int(offsets[-1])
+            )
+        return elems, offsets
 
-    def count(
-        self, block: np.ndarray, subset_out: np.ndarray | None = None
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def count(self, block: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Count the subsets of stems ``block`` (parallel, GIL released).
 
         Returns allowed counts per stem of the block, per active element, and per subset (in the
-        kernels' order). Per-subset counts are also copied into ``subset_out`` when it is non-empty.
+        kernels' order).
         """
-        n = self.n_active
-        elems, subset_stem = self.block_subsets(block)
+        elems, offsets = self.block_subsets(block)
         counts = self.signatures.counts(elems)
-        per_element = np.zeros(n, dtype=np.int64)
-        for col in range(self.arity):
-            per_element += np.bincount(elems[:, col], counts, n).astype(np.int64)
-        stem_allowed = np.bincount(subset_stem, counts, len(block)).astype(np.int64)
-        if subset_out is not None and subset_out.size:
-            start = int(self.stem_offsets[block[0]])
-            subset_out[start : start + len(counts)] = counts  # blocks are contiguous stem ranges
+        with PARALLEL_LOCK:
+            stem_allowed, per_element = kernels.accumulate_stems(elems, counts, offsets, self.n_active)
         return stem_allowed, per_element, counts
 
     def stem_ranks(self, subsets: np.ndarray) -> np.ndarray:
@@ -304,13 +291,12 @@ class SignatureCache:
         plan, t = self.plan, self.plan.tables
         with PARALLEL_LOCK:
             codes = kernels.signature_codes(elems, t.cls, t.en, t.npsum, t.nqsum, self.base, plan.mode[0])
-        uniq, first, inverse = np.unique(codes, return_index=True, return_inverse=True)
-        where = np.searchsorted(self.codes, uniq)
-        seen = where < len(self.codes)
-        seen[seen] = self.codes[where[seen]] == uniq[seen]
-        if not seen.all():
-            fresh = uniq[~seen]
-            reps = np.ascontiguousarray(elems[first[~seen]])
+            out = np.empty(len(codes), dtype=np.int64)
+            missing = kernels.lookup_counts(codes, self.codes, self.values, out)
+        if missing:
+            miss = np.flatnonzero(out < 0)
+            fresh, first = np.unique(codes[miss], return_index=True)
+            reps = np.ascontiguousarray(elems[miss[first]])
             values = np.zeros(len(reps), dtype=np.int64)
             with PARALLEL_LOCK:
                 kernels.count_signatures(
@@ -324,12 +310,11 @@ class SignatureCache:
                     plan.coprime,
                     values,
                 )
-            merged = np.concatenate([self.codes, fresh])
-            order = np.argsort(merged, kind="stable")
-            self.codes = merged[order]
-            self.values = np.concatenate([self.values, values])[order]
-            where = np.searchsorted(self.codes, uniq)
-        return self.values[where][inverse.ravel()]
+            at = np.searchsorted(self.codes, fresh)  # both sorted, disjoint: a linear merge
+            self.codes = np.insert(self.codes, at, fresh)
+            self.values = np.insert(self.values, at, values)
+            out[miss] = values[np.searchsorted(fresh, codes[miss])]
+        return out
 
     def __len__(self) -> int:
         return len(self.codes)
@@ -503,16 +488,17 @@ class Sampler:
     def compositions_at(self, elems: np.ndarray, ranks: np.ndarray, allowed: bool) -> list[Composition]:
         """Row ``i``: the ``ranks[i]``-th composition with the label over the EN-ordered subset ``elems[i]``."""
         t = self.plan.tables
-        bits = kernels.nth_labelled_bits(
-            np.ascontiguousarray(elems, dtype=np.int64),
-            np.ascontiguousarray(ranks, dtype=np.int64),
-            allowed,
-            self._coprime_words,
-            t.kernel_tables,
-            self.plan.max_stoich,
-            self.plan.nsum,
-            self.plan.mode,
-        )
+        with PARALLEL_LOCK:
+            bits = kernels.nth_labelled_bits(
+                np.ascontiguousarray(elems, dtype=np.int64),
+                np.ascontiguousarray(ranks, dtype=np.int64),
+                allowed,
+                self._coprime_words,
+                t.kernel_tables,
+                self.plan.max_stoich,
+                self.plan.nsum,
+                self.plan.mode,
+            )
         return Composition.from_kernel_rows(t.symbols, np.asarray(elems, dtype=np.int64), self._tuples[bits])
 
     def _stem_counts(self, stem_idx: int) -> np.ndarray:

@@ -512,6 +512,60 @@ def signature_codes(
     return out
 
 
+@nb.njit(nogil=True, cache=True, parallel=True)
+def expand_stems(stems: np.ndarray, n: int, offsets: np.ndarray, total: int) -> np.ndarray:
+    """Every subset ``stem + (a, b)`` with ``last(stem) < a < b < n``, stem by stem in lexicographic order.
+
+    ``offsets[i]`` is where stem ``i``'s subsets start in the (total, arity) output.
+    """
+    k = stems.shape[1]
+    out = np.empty((total, k + 2), dtype=np.int64)
+    for i in nb.prange(stems.shape[0]):
+        first = stems[i, k - 1] + 1 if k else 0
+        row = offsets[i]
+        for a in range(first, n - 1):
+            for b in range(a + 1, n):
+                for j in range(k):
+                    out[row, j] = stems[i, j]
+                out[row, k] = a
+                out[row, k + 1] = b
+                row += 1
+    return out
+
+
+@nb.njit(nogil=True, cache=True, parallel=True)
+def accumulate_stems(elems: np.ndarray, counts: np.ndarray, offsets: np.ndarray, n: int) -> tuple:
+    """Allowed count per stem (subsets ``offsets[i]..offsets[i+1]-1``) and per element, in parallel parts."""
+    nstems = offsets.shape[0] - 1
+    parts = min(nstems, 64)
+    per_part = np.zeros((max(parts, 1), n), dtype=np.int64)
+    stem_allowed = np.zeros(nstems, dtype=np.int64)
+    for p in nb.prange(parts):
+        for i in range(p * nstems // parts, (p + 1) * nstems // parts):
+            total = 0
+            for r in range(offsets[i], offsets[i + 1]):
+                c = counts[r]
+                total += c
+                for j in range(elems.shape[1]):
+                    per_part[p, elems[r, j]] += c
+            stem_allowed[i] = total
+    return stem_allowed, per_part.sum(axis=0)
+
+
+@nb.njit(nogil=True, cache=True, parallel=True)
+def lookup_counts(codes: np.ndarray, keys: np.ndarray, values: np.ndarray, out: np.ndarray) -> int:
+    """``out[i]`` = the value stored for ``codes[i]`` among sorted ``keys``, or -1; returns how many are missing."""
+    missing = 0
+    for i in nb.prange(codes.shape[0]):
+        j = np.searchsorted(keys, codes[i])
+        if j < keys.shape[0] and keys[j] == codes[i]:
+            out[i] = values[j]
+        else:
+            out[i] = -1
+            missing += 1
+    return missing
+
+
 @nb.njit(nogil=True, cache=True)
 def subset_allowed_flags(elems: np.ndarray, tables: tuple, max_stoich: int, nsum: int, mode: tuple) -> np.ndarray:
     """Allowed flag for every weight tuple of one EN-ordered subset, as a bool array of ``M**n``."""
@@ -526,7 +580,7 @@ def subset_allowed_flags(elems: np.ndarray, tables: tuple, max_stoich: int, nsum
     return out
 
 
-@nb.njit(nogil=True, cache=True)
+@nb.njit(nogil=True, cache=True, parallel=True)
 def nth_labelled_bits(
     elems: np.ndarray,
     ranks: np.ndarray,
@@ -540,27 +594,29 @@ def nth_labelled_bits(
     """For each row ``i``: bit index of the ``ranks[i]``-th coprime tuple of subset ``elems[i]`` with the label.
 
     The sampler's inner step for a batch of draws: one allowed bitset per subset, then a popcount
-    walk over ``coprime & flat`` (or ``coprime & ~flat`` for forbidden), with the scratch allocated
-    once. Each rank must be below that subset's count of the label.
+    walk over ``coprime & flat`` (or ``coprime & ~flat`` for forbidden). Rows run in parallel in
+    groups, each group with one scratch. Each rank must be below that subset's count of the label.
     """
     k, arity = elems.shape
-    scratch = _new_scratch(arity, max_stoich, nsum)
-    flat = scratch[3]
     nwords = (max_stoich**arity + 63) // 64
     out = np.full(k, -1, dtype=np.int64)
-    for i in range(k):
-        _evaluate(elems[i].copy(), 1, tables, max_stoich, scratch, mode)
-        r = ranks[i]
-        for w in range(nwords):
-            word = (flat[w] if allowed else ~flat[w]) & coprime[w]
-            c = _popcount(word)
-            if r >= c:
-                r -= c
-                continue
-            for _ in range(r):  # drop the r lowest set bits; the lowest left is the one
-                word &= word - np.uint64(1)
-            out[i] = w * 64 + _popcount((word & (~word + np.uint64(1))) - np.uint64(1))
-            break
+    group = 32
+    for g in nb.prange((k + group - 1) // group):
+        scratch = _new_scratch(arity, max_stoich, nsum)
+        flat = scratch[3]
+        for i in range(g * group, min(k, (g + 1) * group)):
+            _evaluate(elems[i].copy(), 1, tables, max_stoich, scratch, mode)
+            r = ranks[i]
+            for w in range(nwords):
+                word = (flat[w] if allowed else ~flat[w]) & coprime[w]
+                c = _popcount(word)
+                if r >= c:
+                    r -= c
+                    continue
+                for _ in range(r):  # drop the r lowest set bits; the lowest left is the one
+                    word &= word - np.uint64(1)
+                out[i] = w * 64 + _popcount((word & (~word + np.uint64(1))) - np.uint64(1))
+                break
     return out
 
 

@@ -18,8 +18,8 @@ ROWS = ("unique", "allowed", "forbidden", "known", *CATEGORIES)
 
 KNOWN_HINT = (
     "No known-materials set loaded: known and the four categories show as —. "
-    "Get one with [b]chemspace-tui known fetch[/b] (Materials Project) or "
-    "[b]chemspace-tui known import FILE[/b], then open the app with [b]--known mp[/b] (or the set's name)."
+    "Fetch one without a key from the palette (ctrl+p, Fetch known materials) or with "
+    "[b]chemspace-tui known fetch --provider mp[/b]; or import one with [b]chemspace-tui known import FILE[/b]."
 )
 
 

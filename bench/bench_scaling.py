@@ -1,0 +1,77 @@
+"""Multi-core scaling of the census: numba threads and Dask worker processes, beside the naive counter.
+
+Run on the machine to measure (e.g. 16 cores): ``python bench/bench_scaling.py --out scaling.json``.
+Every run is a fresh process with the JIT cache warm (a tiny census first): the arities 2-4 census
+with per-element counts and 3 000 samples per label, with NUMBA_NUM_THREADS = 1, 2, 4, 8, 16 (those
+<= os.cpu_count()), then through ``--scheduler local:N`` with N = 1, 2, 4, 8, 16 Dask worker
+processes (one numba thread each), then the naive reference once with every core. Prints a table
+(wall s, speed-up over 1, ratio to the naive counter) and writes it as JSON to ``--out``. Caps keep
+it under 6 minutes on 16 cores: ``--max-workers``, ``--no-dask``, ``--arities``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_census_naive import naive_path, run_naive, run_ours
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--out", required=True, help="JSON file for the table")
+    parser.add_argument("--arities", default="2,3,4", help="arities to count (default 2,3,4)")
+    parser.add_argument("--samples", type=int, default=3000)
+    parser.add_argument("--max-workers", type=int, default=16, help="largest thread / worker count tried")
+    parser.add_argument("--no-dask", action="store_true", help="skip the Dask LocalCluster runs")
+    parser.add_argument("--naive", help="path of naive_census.py")
+    args = parser.parse_args()
+    arities = tuple(int(a) for a in args.arities.split(","))
+    cpus = os.cpu_count() or 1
+    counts = [n for n in (1, 2, 4, 8, 16) if n <= min(cpus, args.max_workers)]
+    started = time.perf_counter()
+    rows: list[dict] = []
+
+    def record(mode: str, n: int, doc: dict) -> None:
+        rows.append({"mode": mode, "n": n, "wall_s": doc["wall"], "peak_mb": doc["peak_mb"], "allowed": doc["allowed"]})
+        print(f"  {mode:<8} {n:>3}  {doc['wall']:8.2f} s  peak {doc['peak_mb']:6.0f} MB", flush=True)
+
+    print(f"{platform.node()}: {cpus} cores; census arities {arities}, {args.samples} samples per label")
+    for n in counts:
+        record("threads", n, run_ours(arities, args.samples, threads=n))
+    if not args.no_dask:
+        for n in counts:
+            record("dask", n, run_ours(arities, args.samples, threads=1, scheduler=f"local:{n}"))
+    naive = run_naive(naive_path(args.naive), arities)
+    print(f"  naive    {cpus:>3}  {naive['wall']:8.2f} s wall ({naive['work']:.2f} s masks + counting)")
+    base = {
+        mode: next(r["wall_s"] for r in rows if r["mode"] == mode and r["n"] == 1)
+        for mode in {"threads", "dask"} & {r["mode"] for r in rows}
+    }
+    print(f"\n{'mode':<8} {'n':>3} {'wall s':>9} {'speed-up':>9} {'/ naive':>8}")
+    for r in rows:
+        r["speedup"] = base[r["mode"]] / r["wall_s"]
+        r["ratio_to_naive"] = r["wall_s"] / naive["work"]
+        print(f"{r['mode']:<8} {r['n']:>3} {r['wall_s']:9.2f} {r['speedup']:8.2f}x {r['ratio_to_naive']:8.3f}")
+    doc = {
+        "machine": platform.node(),
+        "cpus": cpus,
+        "arities": list(arities),
+        "samples": args.samples,
+        "naive": naive,
+        "rows": rows,
+        "total_s": time.perf_counter() - started,
+    }
+    Path(args.out).write_text(json.dumps(doc, indent=2))
+    print(f"\nwritten {args.out} ({doc['total_s']:.0f} s in all)")
+
+
+if __name__ == "__main__":
+    main()

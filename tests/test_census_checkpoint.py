@@ -1,0 +1,93 @@
+"""census --checkpoint: a run killed with SIGKILL resumes and ends with the uninterrupted result."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from chemspace.core.census import CensusSettings, run_census
+from chemspace.core.errors import InputError
+
+ARGS = ["census", "--arity", "3,4", "--max-stoich", "10", "--samples", "40", "--known", "none", "--json"]
+
+
+def _cli(*extra: str) -> list[str]:
+    return [sys.executable, "-m", "chemspace.tui", *ARGS, *extra]
+
+
+def _env() -> dict[str, str]:
+    return {**os.environ, "CHEMSPACE_CHECKPOINT_SECONDS": "0.2"}
+
+
+def _strip_times(doc: dict) -> dict:
+    doc.pop("elapsed_s")
+    for arity in doc["arities"].values():
+        arity.pop("elapsed_s")
+    return doc
+
+
+def _partial(path: Path) -> bool:
+    """True once the checkpoint records some but not all quaternary stems."""
+    try:
+        with np.load(path) as doc:
+            if "processed_4" not in doc.files:
+                return False
+            done = doc["processed_4"]
+            return 0 < int(done.sum()) < len(done)
+    except (OSError, ValueError, EOFError):
+        return False
+
+
+def test_sigkill_then_resume_gives_the_identical_result(tmp_path: Path) -> None:
+    """Kill the census mid-quaternary (SIGKILL), rerun the same command: same JSON as a run never killed."""
+    checkpoint = tmp_path / "census.ckpt"
+    proc = subprocess.Popen(
+        _cli("--checkpoint", str(checkpoint)), env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    deadline = time.monotonic() + 600
+    while not _partial(checkpoint):
+        assert proc.poll() is None, "the census finished before a partial checkpoint was seen"
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    with np.load(checkpoint) as doc:
+        done_at_kill = int(doc["processed_4"].sum())
+    assert not list(tmp_path.glob("*.part"))  # the atomic writes left no temporary file behind either way
+    resumed = subprocess.run(
+        _cli("--checkpoint", str(checkpoint)), env=_env(), capture_output=True, text=True, check=True
+    )
+    fresh = subprocess.run(_cli(), env=_env(), capture_output=True, text=True, check=True)
+    assert done_at_kill > 0
+    assert _strip_times(json.loads(resumed.stdout)) == _strip_times(json.loads(fresh.stdout))
+
+
+def test_checkpoint_of_other_settings_is_refused(tmp_path: Path) -> None:
+    """A checkpoint is only resumed by the settings that wrote it; anything else is one clear error."""
+    path = tmp_path / "c.ckpt"
+    run_census(CensusSettings(arities=(2,), samples=0), checkpoint=path)
+    with pytest.raises(InputError, match="other census settings"):
+        run_census(CensusSettings(arities=(2,), samples=0, pool=("Li", "O", "Zn")), checkpoint=path)
+    path.write_text("not a checkpoint")
+    out = subprocess.run(_cli("--checkpoint", str(path)), env=_env(), capture_output=True, text=True)
+    assert out.returncode == 1 and out.stderr.startswith("error:") and "not a census checkpoint" in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_a_finished_checkpoint_reproduces_the_result(tmp_path: Path) -> None:
+    """Rerunning a finished run from its checkpoint counts nothing again and gives the same counts and samples."""
+    path = tmp_path / "c.ckpt"
+    settings = CensusSettings(arities=(2, 3), samples=30)
+    first = _strip_times(run_census(settings, checkpoint=path).to_json())
+    seen = []
+    again = run_census(settings, checkpoint=path, on_progress=lambda c: seen.append(c.phase))
+    assert "counting" not in seen and "compiling" not in seen
+    assert _strip_times(again.to_json()) == first

@@ -1,0 +1,61 @@
+"""`chemspace-tui census` with the rule switches, --checkpoint and --scheduler, as a user runs it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from chemspace.core.census import CensusSettings, run_census
+from chemspace.core.rule import Rule
+from chemspace.tui.cli import app
+
+runner = CliRunner()
+
+
+@pytest.mark.parametrize(
+    ("flags", "rule"),
+    [
+        (["--no-pauling"], Rule(pauling=False)),
+        (["--alloys"], Rule(alloys=True)),
+        (["--mixed-valence"], Rule(mixed_valence=True)),
+        (["--no-pauling", "--alloys", "--mixed-valence"], Rule(pauling=False, alloys=True, mixed_valence=True)),
+    ],
+)
+def test_rule_switches_reach_the_census(flags: list[str], rule: Rule) -> None:
+    """The switches give the core's count for that rule, and the JSON says which rule it was."""
+    result = runner.invoke(app, ["census", "--arity", "2", "--samples", "0", "--json", "--known", "none", *flags])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    expected = run_census(CensusSettings(arities=(2,), samples=0, rule=rule)).arities[2].allowed
+    assert doc["arities"]["2"]["allowed"] == expected != 13_464
+    assert (doc["settings"]["pauling"], doc["settings"]["alloys"], doc["settings"]["mixed_valence"]) == (
+        rule.pauling,
+        rule.alloys,
+        rule.mixed_valence,
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--scheduler", "local:0"], "local:N"),
+        (["--scheduler", "example.org"], "is not tcp://"),
+        (["--checkpoint", "/nonexistent-dir/c.ckpt"], "does not exist"),
+    ],
+)
+def test_bad_values_are_one_line(args: list[str], message: str) -> None:
+    result = runner.invoke(app, ["census", "--arity", "2", "--samples", "0", "--known", "none", *args])
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error:") and message in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_checkpoint_file_is_written(tmp_path: Path) -> None:
+    path = tmp_path / "run.ckpt"
+    result = runner.invoke(app, ["census", "--arity", "2", "--samples", "0", "--checkpoint", str(path), "--json"])
+    assert result.exit_code == 0 and path.exists()
+    again = runner.invoke(app, ["census", "--arity", "2", "--samples", "0", "--checkpoint", str(path), "--json"])
+    assert json.loads(again.stdout)["arities"]["2"]["allowed"] == 13_464
