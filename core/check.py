@@ -37,6 +37,7 @@ class CheckResult:
     explanation: Explanation
     known: bool | None = None
     entries: tuple[KnownEntry, ...] = field(default=())
+    sources: tuple[str, ...] = ()  # names of the known sets holding it (several with --known a,b)
     line: int | None = None  # line number in a file
 
     @property
@@ -51,9 +52,8 @@ class CheckResult:
         row["category"] = None if self.category is None else str(self.category)
         if self.known is not None:
             row["known"] = self.known
-            row["entries"] = [
-                {"id": x.id, "formula": x.formula, "energy_above_hull": x.energy_above_hull} for x in self.entries
-            ]
+            row["entries"] = [x.to_json(self.sources[0] if len(self.sources) == 1 else None) for x in self.entries]
+            row["sources"] = list(self.sources)
         if self.line is not None:
             row["line"] = self.line
         return row
@@ -136,6 +136,7 @@ def check_formulas(
                 e,
                 known=None if known is None else p in known,
                 entries=tuple(known.entries.get(p, ())) if known is not None else (),
+                sources=tuple(sorted(known.sources(p))) if known is not None else (),
                 line=None if lines is None else lines[i],
             )
         )

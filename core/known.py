@@ -46,6 +46,15 @@ class KnownEntry:
     #: the set this entry came from, in a union of sets (None: the set holding it)
     set_name: str | None = None
 
+    def to_json(self, holder: str | None = None) -> dict:
+        """The entry for JSON rows: id, formula, energy above hull and the set it came from."""
+        return {
+            "id": self.id,
+            "formula": self.formula,
+            "energy_above_hull": self.energy_above_hull,
+            "set": self.set_name or holder,
+        }
+
 
 @dataclass
 class KnownSet:

@@ -30,6 +30,7 @@ class SystemRow:
     oxidation_states: Assignment | None  # the first assignment (kept for compatibility)
     known: bool | None = None
     entries: tuple[KnownEntry, ...] = field(default=())
+    sources: tuple[str, ...] = ()  # names of the known sets holding it (several with --known a,b)
     assignments: tuple[Assignment, ...] = field(default=())
     reason: Reason | None = None
     witness: Witness | None = None
@@ -84,9 +85,8 @@ class SystemRow:
         if self.known is not None:
             row["known"] = self.known
             row["category"] = self.category
-            row["entries"] = [
-                {"id": e.id, "formula": e.formula, "energy_above_hull": e.energy_above_hull} for e in self.entries
-            ]
+            row["entries"] = [e.to_json(self.sources[0] if len(self.sources) == 1 else None) for e in self.entries]
+            row["sources"] = list(self.sources)
         return row
 
 
@@ -122,6 +122,7 @@ def _row(e: Explanation, known: KnownSet | None) -> SystemRow:
         oxidation_states=e.first,
         known=None if known is None else comp in known,
         entries=_sorted_entries(known.entries.get(comp, ())) if known is not None else (),
+        sources=tuple(sorted(known.sources(comp))) if known is not None else (),
         assignments=e.assignments,
         reason=e.reason,
         witness=e.witness,

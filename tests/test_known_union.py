@@ -91,6 +91,23 @@ def test_system_labels_against_the_union(two_sets: tuple) -> None:
     for row in rows:
         comp = Composition.from_counts(dict(zip(row["elements"], row["counts"])))
         assert row["known"] == (comp in a.entries or comp in b.entries)
+        holders = [name for name, s in (("seta", a), ("setb", b)) if comp in s]
+        assert row["sources"] == holders
+        assert sorted({e["set"] for e in row["entries"]}) == holders
+
+
+def test_check_says_which_sets_hold_a_formula(two_sets: tuple) -> None:
+    """`check --known a,b --json` names the sets holding each formula, entry by entry."""
+    a, b = two_sets
+    both = next(c for c in a.entries if c in b.entries)
+    only_a = next(c for c in a.entries if c not in b.entries)
+    result = CliRunner().invoke(app, ["check", both.formula, only_a.formula, "--known", "seta,setb", "--json"])
+    assert result.exit_code == 0, result.output
+    first, second = json.loads(result.stdout)
+    assert first["sources"] == ["seta", "setb"] and second["sources"] == ["seta"]
+    assert {e["set"] for e in first["entries"]} == {"seta", "setb"}
+    text = CliRunner().invoke(app, ["check", both.formula, "--known", "seta,setb"]).stdout
+    assert "known in seta, setb" in text
 
 
 def test_bad_union_on_the_command_line(two_sets: tuple) -> None:

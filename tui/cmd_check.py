@@ -57,7 +57,8 @@ def result_text(r: CheckResult, rule: Rule) -> str:
             (x.id or x.formula) + ("" if x.energy_above_hull is None else f" ({x.energy_above_hull:.3f} eV/atom)")
             for x in r.entries
         )
-        lines.append(f"  category: {r.category}" + (f"; known: {entries}" if entries else ""))
+        held = f" in {', '.join(r.sources)}" if r.sources else ""
+        lines.append(f"  category: {r.category}" + (f"; known{held}: {entries}" if entries else ""))
     return "\n".join(lines)
 
 

@@ -42,7 +42,8 @@ def _entries_text(row: SystemRow) -> str:
     for e in row.entries:
         ehull = "" if e.energy_above_hull is None else f" ({e.energy_above_hull:.3f} eV/atom)"
         parts.append(f"{e.id or e.formula}{ehull}")
-    return "; ".join(parts)
+    held = f"{' + '.join(row.sources)}: " if len(row.sources) > 1 else ""
+    return held + "; ".join(parts)
 
 
 def rows_table(rows: list[SystemRow], title: str) -> Table:
