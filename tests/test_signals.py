@@ -38,8 +38,8 @@ def _wait_for_part(proc: subprocess.Popen, folder: Path) -> Path:
     end = time.monotonic() + APPEAR_SECONDS
     while time.monotonic() < end:
         for part in _parts(folder):
-            time.sleep(0.2)
-            if part.exists():  # not the writable-directory probe, which is gone at once
+            time.sleep(0.05)
+            if part.exists():  # not the writable-directory probe, which is gone within microseconds
                 return part
         if proc.poll() is not None:
             pytest.fail(f"process ended ({proc.returncode}) before writing: {proc.stderr.read()[-500:]}")
@@ -72,7 +72,7 @@ def test_catchable_signal_during_export_leaves_no_temporary_and_the_old_file(
     assert _parts(tmp_path) == [] and out.read_text() == "old\n"
 
 
-def _big_list(path: Path, n: int = 40_000) -> Path:
+def _big_list(path: Path, n: int = 200_000) -> Path:
     """``n`` distinct formulas (each parsed: the importer parses a repeated formula once)."""
     path.write_text("".join(f"Na{i % 997 + 1}Cl{i // 997 + 1}O3\n" for i in range(n)))
     return path
