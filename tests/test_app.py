@@ -618,3 +618,43 @@ def test_whole_space_counts_fit_80_columns_without_wrapping() -> None:
     lines = console.export_text().splitlines()
     assert len(lines) == 1 + len(ROWS) and all(len(line) <= 78 for line in lines)  # a header, one line a row
     assert "13,993,099,343 (82.79%)" in lines[3]
+
+
+def test_a_second_set_beside_the_first_in_the_census_tab(tmp_path) -> None:
+    """`b` picks another cached set; its four categories appear under the first set's, equal to a census with it."""
+    import io
+
+    from rich.console import Console
+    from textual.widgets import OptionList
+
+    from chemspace.core.known import import_file, save_set
+    from chemspace.tui.screens import PickSetScreen
+
+    first = imported_set(tmp_path, "icsd")
+    listing = tmp_path / "other.txt"
+    listing.write_text("ZnO2\nLiZnO2\nLi6ZnO4\nSnO\nLiZn\nLi2ZnSn3O8\n")
+    second = import_file(listing, "other")
+    save_set(second)
+
+    async def scenario() -> None:
+        app = system_app(known=first)
+        async with app.run_test(size=(140, 44)) as pilot:
+            await wait_ready(pilot)
+            await pilot.press("1")
+            await pilot.press("b")
+            await wait_for(pilot, lambda: isinstance(app.screen, PickSetScreen))
+            assert "icsd" not in app.screen.names  # the first set is not offered again
+            app.screen.query_one(OptionList).highlighted = app.screen.names.index("other")
+            await pilot.press("enter")
+            panel = app.main.query_one(CensusPanel)
+            await wait_for(pilot, lambda: panel._second is not None)
+            name, beside = panel._second
+            own = run_census(app.settings, known=second)
+            assert name == "other" and set(beside) == set(own.arities)
+            for arity, census in own.arities.items():
+                assert beside[arity] == {cat: census.count(cat) for cat in CATEGORIES}
+            console = Console(width=200, record=True, file=io.StringIO())
+            console.print(panel.counts_table())
+            assert "with other:" in console.export_text()
+
+    run(scenario())

@@ -134,6 +134,29 @@ class ExportScreen(ModalScreen[Path | None]):
         self.dismiss(None)
 
 
+class PickSetScreen(ModalScreen[str | None]):
+    """Choose one cached known-materials set by name (dismisses with the name, or None on escape)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "dismiss(None)", "Close")]
+
+    def __init__(self, names: list[str], prompt: str) -> None:
+        super().__init__()
+        self.names = names
+        self.prompt = prompt
+
+    def compose(self) -> ComposeResult:
+        from textual.widgets import OptionList
+
+        with Vertical(id="pick-set-dialog"):
+            yield Label(self.prompt)
+            yield OptionList(*self.names, id="pick-set")
+            yield Label("[dim]enter chooses · escape closes[/dim]")
+
+    def on_option_list_option_selected(self, event) -> None:  # OptionList.OptionSelected
+        event.stop()
+        self.dismiss(self.names[event.option_index])
+
+
 class CheckScreen(ModalScreen[None]):
     """Type a formula, see whether the current rule allows it and why (every assignment, or the reason and witness)."""
 

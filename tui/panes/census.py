@@ -19,9 +19,11 @@ from textual.worker import Worker, get_current_worker
 
 from chemspace.core.census import ArityCensus, CensusResult, CensusSettings, run_census
 from chemspace.core.errors import InputError
-from chemspace.core.known import KnownSet
-from chemspace.core.rule import arity_name
+from chemspace.core.known import KnownSet, cached_names, load_set
+from chemspace.core.known_compare import category_counts
+from chemspace.core.rule import Category, arity_name
 from chemspace.tui.panes.base import CensusState, ExportJob, Pane, write_text, yield_cpu_to_interface
+from chemspace.tui.screens import PickSetScreen
 from chemspace.tui.widgets import CensusPanel, PeriodicTable
 
 #: What the status says until the first counts arrive (the numba kernels load or compile meanwhile).
@@ -78,6 +80,15 @@ class CensusEnded(Message, bubble=False):
         self.result = result
 
 
+class SecondSetCounts(Message, bubble=False):
+    """A second known set's category counts, worked out from the finished census's totals."""
+
+    def __init__(self, name: str, counts: dict[int, dict[Category, int]]) -> None:
+        super().__init__()
+        self.name = name
+        self.counts = counts
+
+
 class CensusPane(Pane):
     """Progress per arity and Table 2; beside them, at 150 columns and more, the per-element heat map."""
 
@@ -87,6 +98,7 @@ class CensusPane(Pane):
         # the same keys as the app's global ones (listed once in the help), shown in this tab's footer
         Binding("c", "cancel", "Cancel", tooltip="cancel the running census: counts so far stay, partial"),
         Binding("r", "rerun", "Re-run", tooltip="re-run the census (and the system table)"),
+        Binding("b", "beside", "Beside", tooltip="a second known-materials set's four categories beside the first"),
     ]
 
     class Changed(Message):
@@ -214,6 +226,37 @@ class CensusPane(Pane):
             return
         self._worker.cancel()
         self.query_one(CensusPanel).set_status("cancelling…")
+
+    def action_beside(self) -> None:
+        """Pick a cached known set and show its four category counts beside the first set's."""
+        result = self.state.result
+        if result is None or result.cancelled:
+            self.notify("wait for the census to finish (a second set is counted from its totals)", timeout=3)
+            return
+        names = [n for n in cached_names() if self.known is None or n != self.known.name]
+        if not names:
+            self.notify("no other known-materials set cached: fetch or import one first", timeout=3)
+            return
+
+        def chosen(name: str | None) -> None:
+            if name is not None:
+                self.query_one(CensusPanel).set_status(f"counting the categories with {name}…")
+                self._count_beside(name, result)
+
+        self.app.push_screen(PickSetScreen(names, "A second known-materials set, beside the first:"), chosen)
+
+    @work(thread=True, exclusive=True, group="beside", exit_on_error=False, name="beside", description="second set")
+    def _count_beside(self, name: str, result: CensusResult) -> None:
+        second = load_set(name)
+        totals = {a: (c.allowed, c.unique - c.allowed) for a, c in result.arities.items()}
+        counts = category_counts(second, result.settings.rule, totals, pool=result.settings.pool)
+        self.post_message(SecondSetCounts(name, counts))
+
+    @on(SecondSetCounts)
+    def _show_beside(self, message: SecondSetCounts) -> None:
+        panel = self.query_one(CensusPanel)
+        panel.set_second(message.name, message.counts)
+        panel.set_status(f"[green]done[/] · the categories with {message.name} are under the table (b changes it)")
 
     def action_rerun(self) -> None:
         """Run the census again (the app also reloads the system table)."""

@@ -10,7 +10,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Label, ProgressBar, Static
 
 from chemspace.core.census import ArityCensus, CensusSettings
-from chemspace.core.rule import CATEGORIES, arity_name
+from chemspace.core.rule import CATEGORIES, Category, arity_name
 from chemspace.tui.widgets.style import count_text, marked
 
 #: Rows of the counts table, in the paper's order.
@@ -59,6 +59,7 @@ class CensusPanel(VerticalScroll):
         self._running = False
         self._table_shape: tuple[int, ...] = ()
         self._status = "starting…"
+        self._second: tuple[str, dict[int, dict[Category, int]]] | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(self.title_text(), id="census-title")
@@ -85,6 +86,7 @@ class CensusPanel(VerticalScroll):
     def reset(self, status: str) -> None:
         """Forget all counts (a new run is starting)."""
         self._censuses = {}
+        self._second = None  # counted against the old run's totals
         self._cancelled = False
         self._running = True
         self.set_status(status)
@@ -99,6 +101,11 @@ class CensusPanel(VerticalScroll):
     def update_census(self, census: ArityCensus) -> None:
         """Take a running (or final) snapshot of one arity."""
         self._censuses[census.arity] = census
+        self.refresh_counts()
+
+    def set_second(self, name: str | None, counts: dict[int, dict[Category, int]] | None = None) -> None:
+        """Show a second known set's four category counts under the first's (None clears them)."""
+        self._second = None if name is None or counts is None else (name, counts)
         self.refresh_counts()
 
     def finish(self, cancelled: bool) -> None:
@@ -158,6 +165,16 @@ class CensusPanel(VerticalScroll):
                     # a share of what has been counted so far (all of it once the arity is complete)
                     cells.append(count_text(census.count(row), census.done or None))
             table.add_row(*cells)
+        if self._second is not None:
+            name, counts = self._second
+            table.add_row(Text(f"with {name}:", style="bold"), *("" for _ in self.settings.arities))
+            for cat in CATEGORIES:
+                row_cells: list[Text | str] = [marked(cat)]
+                for arity in self.settings.arities:
+                    census = self._censuses.get(arity)
+                    value = counts.get(arity, {}).get(cat)
+                    row_cells.append("" if value is None or census is None else count_text(value, census.unique))
+                table.add_row(*row_cells)
         return table
 
 
