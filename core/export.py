@@ -11,7 +11,7 @@ import itertools
 import math
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -22,10 +22,11 @@ import pyarrow.parquet as pq
 from chemspace.core import kernels
 from chemspace.core.atomic import atomic_path
 from chemspace.core.composition import _formula_order
-from chemspace.core.elements import DEFAULT_OXIDATION_STATES, element_table
+from chemspace.core.elements import element_table
 from chemspace.core.engine import ArityPlan, charge_tables, check_arity, check_max_stoich, subset_flags
 from chemspace.core.errors import CancelledError, InputError
 from chemspace.core.known import KnownSet
+from chemspace.core.rule import Rule
 from chemspace.core.system import SystemRow
 
 FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
@@ -33,13 +34,20 @@ FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 
 @dataclass(frozen=True)
 class ExportSpec:
-    """What to export."""
+    """What to export: one arity of the space under a rule (the paper's by default)."""
 
     arity: int
-    max_stoich: int = 8
-    oxidation_states: str = DEFAULT_OXIDATION_STATES
+    rule: Rule = field(default_factory=Rule)
     allowed_only: bool = False
     pool: tuple[str, ...] | None = None
+
+    @property
+    def max_stoich(self) -> int:
+        return self.rule.max_stoich
+
+    @property
+    def oxidation_states(self) -> str:
+        return self.rule.oxidation_states
 
 
 def output_format(path: Path) -> str:
@@ -67,7 +75,7 @@ def iter_batches(
     check_arity(spec.arity)
     check_max_stoich(spec.max_stoich)
     table = element_table(spec.oxidation_states, spec.pool)
-    tables = charge_tables(table)
+    tables = charge_tables(table, spec.rule)
     plan = ArityPlan(spec.arity, spec.max_stoich, tables)
     tuples = kernels.weight_tuples(spec.arity, spec.max_stoich)
     coprime = np.gcd.reduce(tuples, axis=1) == 1

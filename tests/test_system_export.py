@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import csv
+import itertools
+import math
 
 import pyarrow.parquet as pq
 import pytest
 
-from chemspace.core.composition import parse_formula
+from chemspace.core.census import CensusSettings, run_census
+from chemspace.core.composition import Composition, parse_formula
 from chemspace.core.errors import InputError
 from chemspace.core.export import ExportSpec, write_export
+from chemspace.core.rule import Rule
 from chemspace.core.system import system_rows
 
 from smact_reference import smact_allowed
@@ -88,3 +92,30 @@ def test_interrupted_export_leaves_no_file(tmp_path) -> None:
         write_export(ExportSpec(arity=2), out, cancel=cancel)
     assert out.read_text() == "previous\n"
     assert not list(tmp_path.glob("*.part"))
+
+
+VARIANTS = {
+    "no-pauling": Rule(max_stoich=4, pauling=False),
+    "alloys": Rule(max_stoich=4, alloys=True),
+    "mixed-valence": Rule(max_stoich=4, mixed_valence=True),
+    "all": Rule(max_stoich=4, pauling=False, alloys=True, mixed_valence=True),
+}
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_whole_space_export_follows_the_rule(tmp_path, variant: str) -> None:
+    """Every exported row's allowed flag is the rule's verdict (explain, itself tested against smact_validity),
+    and the allowed rows are as many as the census counts under the same rule."""
+    from chemspace.core.explain import explain
+
+    rule = VARIANTS[variant]
+    pool = ("Na", "Fe", "Sn", "Cu", "Zn", "Cl", "Pm")
+    out = tmp_path / "t.parquet"
+    write_export(ExportSpec(arity=3, rule=rule, pool=pool), out)
+    rows = pq.read_table(out).to_pylist()
+    assert len(rows) == 35 * sum(1 for w in itertools.product(range(1, 5), repeat=3) if math.gcd(*w) == 1)
+    for row in rows:
+        comp = Composition.from_counts({row[f"element_{j}"]: row[f"count_{j}"] for j in (1, 2, 3)})
+        assert row["allowed"] == explain(comp, rule).allowed, (variant, comp.formula)
+    census = run_census(CensusSettings(arities=(3,), rule=rule, pool=pool, samples=0))
+    assert sum(r["allowed"] for r in rows) == census.arities[3].allowed

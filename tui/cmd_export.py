@@ -63,11 +63,7 @@ def export_command(
         return
     if arity is None:
         raise InputError("give --arity N (2..6) for the whole space, or --system A-B-C")
-    if not rule.is_paper:
-        raise InputError(
-            "whole-space export follows the paper's rule; use --system for --no-pauling/--alloys/--mixed-valence"
-        )
-    spec = ExportSpec(arity, max_stoich, oxidation_states, allowed_only)
+    spec = ExportSpec(arity, rule, allowed_only)
     CensusSettings(arities=(arity,), rule=rule).validated()
     known_set = load_known(known)
     allowed_total = None
