@@ -26,7 +26,7 @@ from chemspace.core.elements import element_table
 from chemspace.core.engine import ArityPlan, charge_tables, check_arity, check_max_stoich, subset_flags
 from chemspace.core.errors import CancelledError, InputError
 from chemspace.core.known import KnownSet
-from chemspace.core.rule import Rule
+from chemspace.core.rule import Rule, category
 from chemspace.core.system import SystemRow
 
 FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
@@ -159,7 +159,8 @@ def _formulas(symbols: list[np.ndarray], counts: list[np.ndarray]) -> np.ndarray
 
 
 def _categories(allowed: np.ndarray, known: np.ndarray) -> np.ndarray:
-    cats = np.array(["unlikely", "interesting", "missing", "standard"], dtype=object)
+    """Vectorised :func:`chemspace.core.rule.category`: index 2*allowed + known."""
+    cats = np.array([str(category(a, k)) for a in (False, True) for k in (False, True)], dtype=object)
     return cats[allowed.astype(int) * 2 + known.astype(int)]
 
 
