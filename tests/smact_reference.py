@@ -33,3 +33,23 @@ def smact_allowed(symbols: Sequence[str], oxidation_states: str = "smact14", max
         except ValueError:
             return set()
     return {Composition.from_counts(dict(zip(syms, ratio))) for syms, ratio in found}
+
+
+def smact_verdict(comp: Composition, rule) -> bool | None:
+    """smact_validity with ``rule``'s switches (a chemspace Rule); None where its mixed-valence expansion
+    gives up (it warns "too many combinations" and says no)."""
+    from pymatgen.core import Composition as PmgComposition
+    from smact.screening import smact_validity
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ok = smact_validity(
+            PmgComposition(dict(zip(comp.symbols, comp.counts))),
+            use_pauling_test=rule.pauling,
+            include_alloys=rule.alloys,
+            mixed_valence=rule.mixed_valence,
+            oxidation_states_set=rule.oxidation_states,
+        )
+    if any("too many combinations" in str(w.message) for w in caught):
+        return None
+    return bool(ok)

@@ -16,6 +16,8 @@ from chemspace.core.explain import explain, explain_many
 from chemspace.core.rule import Reason, Rule, alloy_metals, mixed_valence_elements
 from chemspace.core.system import system_rows
 
+from smact_reference import smact_verdict
+
 SETS = ("smact14", "icsd24")
 VARIANTS = {
     "default": Rule(),
@@ -55,24 +57,6 @@ def smact_species(symbols: Sequence[str], oxidation_states: str, max_stoich: int
     for syms, states, ratio in found:
         out.setdefault(Composition(tuple(syms), tuple(ratio)), []).append(dict(zip(syms, states)))
     return out
-
-
-def smact_verdict(comp: Composition, rule: Rule) -> bool | None:
-    """smact_validity with the rule's switches; None where its mixed-valence expansion gives up (warns)."""
-    from smact.screening import smact_validity
-
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        ok = smact_validity(
-            comp.formula,
-            use_pauling_test=rule.pauling,
-            include_alloys=rule.alloys,
-            mixed_valence=rule.mixed_valence,
-            oxidation_states_set=rule.oxidation_states,
-        )
-    if any("too many combinations" in str(w.message) for w in caught):
-        return None
-    return ok
 
 
 def _coprime_tuples(arity: int, max_stoich: int = 8) -> list[tuple[int, ...]]:
