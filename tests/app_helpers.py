@@ -84,13 +84,15 @@ def text_of(widget) -> str:
     return str(widget.render())
 
 
-async def wait_for(pilot: Pilot, predicate: Callable[[], bool], timeout: float = 180.0) -> None:
+async def wait_for(
+    pilot: Pilot, predicate: Callable[[], bool], timeout: float = 180.0, state: Callable[[], str] | None = None
+) -> None:
     """Let the app run until ``predicate`` holds (fails after ``timeout`` s: generous, since the first
-    test in a fresh environment may be compiling the numba kernels)."""
+    test in a fresh environment may be compiling the numba kernels); ``state`` says what the app showed."""
     deadline = time.monotonic() + timeout
     while not predicate():
         if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting for the app")
+            raise AssertionError("timed out waiting for the app" + (f"; it shows: {state()}" if state else ""))
         await pilot.pause(0.05)
 
 

@@ -115,7 +115,7 @@ def test_enter_on_the_periodic_table_in_whole_space_highlights_the_projection() 
             app.main.query_one(PeriodicTable).cursor = "Zn"
             await pilot.press("enter")
             await pilot.press("3")
-            await wait_for(pilot, lambda: "drawn" in status(app))
+            await wait_for(pilot, lambda: "drawn" in status(app), state=lambda: status(app))
             pane = app.projection_pane
             assert pane.highlight is not None
             want = [("Zn" in parse_formula(f).symbols) for f in pane.data.formulas]
@@ -196,7 +196,7 @@ def test_projection_cursor_moves_between_points_and_shows_them() -> None:
         async with app.run_test(size=(120, 36)) as pilot:
             await wait_ready(pilot)
             await pilot.press("3")
-            await wait_for(pilot, lambda: "drawn" in status(app))
+            await wait_for(pilot, lambda: "drawn" in status(app), state=lambda: status(app))
             plot = app.main.query_one(ProjectionPlot)
             assert plot.has_focus
             await pilot.press("right")
@@ -232,7 +232,7 @@ def test_the_plot_draws_for_the_size_it_is_rendered_at() -> None:
         async with app.run_test(size=(80, 24)) as pilot:
             await wait_ready(pilot)
             await pilot.press("3")
-            await wait_for(pilot, lambda: "drawn" in status(app))
+            await wait_for(pilot, lambda: "drawn" in status(app), state=lambda: status(app))
             plot = app.main.query_one(ProjectionPlot)
             data = app.projection_pane.data
             for width, height in ((160, 50), (90, 26)):
@@ -254,7 +254,7 @@ def test_projection_selectors_first_time_notice_and_failure_notification() -> No
         async with app.run_test(size=(120, 36)) as pilot:
             await wait_ready(pilot)
             await pilot.press("3")
-            await wait_for(pilot, lambda: "drawn" in status(app))
+            await wait_for(pilot, lambda: "drawn" in status(app), state=lambda: status(app))
             assert projector.calls == [("magpie", "pca")]
             sampled = re.search(r"([\d,]+) binary samples", status(app)).group(1)
             assert int(sampled.replace(",", "")) == 211
@@ -323,7 +323,7 @@ def test_projection_status_reports_compositions_without_vectors() -> None:
         async with app.run_test(size=(140, 30)) as pilot:
             await wait_ready(pilot)
             await pilot.press("3")
-            await wait_for(pilot, lambda: "drawn" in status(app))
+            await wait_for(pilot, lambda: "drawn" in status(app), state=lambda: status(app))
             samples = app.projection_pane._samples()
             skipped = sum(1 for comps in samples.values() for c in comps if {"Cf", "Es"} & set(c.symbols))
             assert skipped > 0 and f"{skipped:,} skipped (no magpie vector)" in status(app)
@@ -388,7 +388,7 @@ def test_e_exports_what_each_tab_shows(tmp_path, monkeypatch) -> None:
             assert {s: int(r["allowed"]) for s, r in rows.items()} == app.censuses[3].element_counts("allowed")
 
             await pilot.press("3")
-            await wait_for(pilot, lambda: "drawn" in status(app))
+            await wait_for(pilot, lambda: "drawn" in status(app), state=lambda: status(app))
             target = await _export(pilot, tmp_path, "projection.csv")
             await wait_for(pilot, target.exists)
             points = list(csv.DictReader(target.open()))
