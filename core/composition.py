@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import reduce
 
@@ -115,8 +115,3 @@ def parse_formula(text: str) -> Composition:
     from chemspace.core.formula import read_amounts
 
     return Composition.from_counts(read_amounts(text, atomic_numbers()))
-
-
-def compositions_from_arrays(symbols: tuple[str, ...], rows: Iterable[Iterable[int]]) -> list[Composition]:
-    """Compositions over the fixed element order ``symbols`` from rows of counts (already reduced)."""
-    return [Composition.from_counts(dict(zip(symbols, row))) for row in rows]

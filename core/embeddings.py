@@ -113,11 +113,6 @@ def element_vectors(name: str) -> tuple[dict[str, int], np.ndarray]:
     return {k: i for i, k in enumerate(keys)}, matrix
 
 
-def embedding_dimension(name: str) -> int:
-    """Length of one element (or species) vector of ``name``."""
-    return element_vectors(name)[1].shape[1]
-
-
 def species_key(symbol: str, charge: int) -> str:
     """SkipSpecies' name of an ion: ``Fe3+``, ``O2-``, ``Na+``, ``Cl-`` (``Fe0+`` for neutral)."""
     magnitude = abs(charge)

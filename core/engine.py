@@ -537,8 +537,3 @@ def enumerate_subset(plan: ArityPlan, symbols: Sequence[str]) -> tuple[list[Comp
     rows = tuples[coprime]
     comps = [Composition.from_counts(dict(zip(order, map(int, row)))) for row in rows]
     return comps, flags[coprime]
-
-
-def combinations_count(n: int, k: int) -> int:
-    """C(n, k), zero when k > n."""
-    return math.comb(n, k) if 0 <= k <= n else 0

@@ -190,14 +190,3 @@ def draw(
             fig.savefig(tmp, format=fmt, dpi=dpi)
     finally:
         plt.close(fig)
-
-
-def draw_grid(
-    grid: Sequence[Sequence[Projection]],
-    path: Path,
-    colour_by: str = "category",
-    dpi: int = DPI,
-) -> None:
-    """The paper's Figs. 2-5 layout: one row per embedding, one column per reducer."""
-    columns = max(len(row) for row in grid)
-    draw([p for row in grid for p in row], path, colour_by, columns=columns, dpi=dpi)

@@ -19,8 +19,6 @@ All kernels take the element tables as arrays (see :func:`charge_tables`) and ar
 
 from __future__ import annotations
 
-import math
-
 import numba as nb
 import numpy as np
 
@@ -725,8 +723,3 @@ def sum_bound(arity: int, max_stoich: int, max_charge: int, pauling: bool = True
     """Number of distinct charge sums a prefix can need (0..bound-1); twice as many, signed, without Pauling."""
     one_side = (arity - 1) * max_stoich * max(max_charge, 1)
     return one_side + 1 if pauling else 2 * one_side + 1
-
-
-def unique_total(n_elements: int, arity: int, max_stoich: int) -> int:
-    """Unique reduced compositions of ``arity`` distinct elements from a pool of ``n_elements``."""
-    return math.comb(n_elements, arity) * coprime_count(arity, max_stoich)
