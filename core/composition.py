@@ -64,7 +64,7 @@ class Composition:
         order = np.argsort(zs[elems], axis=1, kind="stable")
         elems = np.take_along_axis(elems, order, axis=1)
         counts = np.take_along_axis(counts, order, axis=1)
-        return [cls(tuple(symbols[e] for e in row), tuple(c.tolist())) for row, c in zip(elems.tolist(), counts)]
+        return [cls(tuple(symbols[e] for e in row), tuple(c)) for row, c in zip(elems.tolist(), counts.tolist())]
 
     @property
     def arity(self) -> int:

@@ -45,10 +45,14 @@ def _worker_plan(rule_json: str, pool: tuple[str, ...], arity: int) -> ArityPlan
 def count_unit(
     rule_json: str, pool: tuple[str, ...], arity: int, start: int, stop: int
 ) -> tuple[int, int, np.ndarray, np.ndarray, np.ndarray]:
-    """Count stems ``start..stop-1`` on a worker: (start, stop, allowed per stem, per element, per subset)."""
+    """Count stems ``start..stop-1`` on a worker: (start, stop, allowed per stem, per element, per subset).
+
+    Per-subset counts come back only when the client stores them (not in the senary: 4 GB).
+    """
     plan = _worker_plan(rule_json, pool, arity)
     allowed, per_element, counts = plan.count(np.arange(start, stop, dtype=np.int64))
-    return start, stop, allowed, per_element, counts.astype(np.int32)
+    counts = counts.astype(plan.subset_dtype) if plan.keeps_subset_counts else counts[:0].astype(np.int32)
+    return start, stop, allowed, per_element, counts
 
 
 class DaskRunner:

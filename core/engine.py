@@ -27,6 +27,9 @@ from chemspace.core.rule import MAX_STOICH_LIMIT, Rule, check_arity, check_max_s
 # one worker and a UMAP fit in another): every parallel call in the project takes this lock.
 PARALLEL_LOCK = threading.Lock()
 
+#: Largest per-subset count store kept for the sampler (quaternary: 7 MB; senary would need 4 GB).
+SUBSET_STORE_BYTES = 512 * 2**20
+
 
 @dataclass(frozen=True)
 class ChargeTables:
@@ -193,12 +196,19 @@ class ArityPlan:
         """Subsets of active elements (the ones the kernels evaluate)."""
         return int(self.stem_weights.sum())
 
-    def subset_store(self, budget_bytes: int = 512 * 2**20) -> np.ndarray:
-        """A zeroed per-subset count array, or an empty one when it would exceed ``budget_bytes``."""
-        dtype = np.uint16 if kernels.coprime_count(self.arity, self.max_stoich) < 2**16 else np.int32
-        if self.n_subsets * np.dtype(dtype).itemsize > budget_bytes:
-            return np.zeros(0, dtype=dtype)
-        return np.zeros(self.n_subsets, dtype=dtype)
+    @property
+    def subset_dtype(self) -> np.dtype:
+        """The narrowest dtype that holds a subset's allowed count."""
+        return np.dtype(np.uint16 if kernels.coprime_count(self.arity, self.max_stoich) < 2**16 else np.int32)
+
+    @property
+    def keeps_subset_counts(self) -> bool:
+        """Whether per-subset counts are stored for the sampler (else it recounts the stems it hits)."""
+        return self.n_subsets * self.subset_dtype.itemsize <= SUBSET_STORE_BYTES
+
+    def subset_store(self) -> np.ndarray:
+        """A zeroed per-subset count array, or an empty one when it would exceed SUBSET_STORE_BYTES."""
+        return np.zeros(self.n_subsets if self.keeps_subset_counts else 0, dtype=self.subset_dtype)
 
     def block_subsets(self, block: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Every subset of stems ``block`` as (K, arity) EN-ordered kernel indices (kernels' order), and
@@ -237,16 +247,16 @@ class ArityPlan:
             ranks -= comb[n - 1 - stems[:, i], k - i]
         return ranks
 
-    def completion(self, stem_idx: int, j: int) -> np.ndarray:
-        """The ``j``-th (a, b) pair completing stem ``stem_idx``, in the kernels' (lexicographic) order."""
-        stem = self.stems[stem_idx]
-        first = int(stem[-1]) + 1 if stem.size else 0
-        rows = self.n_active - 1 - np.arange(first, self.n_active - 1)  # pairs starting at each a
-        ends = np.cumsum(rows)
-        i = int(np.searchsorted(ends, j, side="right"))
-        a = first + i
-        b = a + 1 + j - (int(ends[i - 1]) if i else 0)
-        return np.array([a, b], dtype=np.int64)
+    def completions(self, stem_idx: np.ndarray, j: np.ndarray) -> np.ndarray:
+        """Row ``i``: the ``j[i]``-th (a, b) pair completing stem ``stem_idx[i]``, in the kernels'
+        (lexicographic) order, as an (K, 2) array."""
+        n = self.n_active
+        before = np.concatenate([[0], np.cumsum(n - 1 - np.arange(n - 1))])  # pairs with a smaller first
+        stems = self.stems[np.asarray(stem_idx, dtype=np.int64)]
+        first = stems[:, -1] + 1 if stems.shape[1] else np.zeros(len(stems), dtype=np.int64)
+        at = before[first] + np.asarray(j, dtype=np.int64)
+        a = np.searchsorted(before, at, side="right") - 1
+        return np.stack([a, a + 1 + at - before[a]], axis=1).astype(np.int64)
 
     def chunks_adaptive(self, target: Callable[[], int], todo: np.ndarray | None = None) -> Iterator[np.ndarray]:
         """Consecutive stem index ranges, each holding about ``target()`` subsets (asked per chunk).
@@ -272,14 +282,17 @@ class SignatureCache:
 
     Why: whether a composition passes depends only on its elements' per-element charge tables in
     electronegativity order and on ties in that order, and much of that order is irrelevant
-    (:func:`kernels.signature_codes`); the 3.5 million quaternary subsets of smact14 have 234 408
-    signatures.
+    (:func:`kernels.signature_codes`); the 3.5 million quaternary subsets of smact14 have 268 573
+    signatures, the 988 million senary ones 26 million.
+
+    Signatures are kept in sorted runs whose sizes at least double down the list (a log-structured
+    merge): adding a chunk's new signatures costs time in proportion to them, not to the whole cache,
+    which a single sorted array re-copied per chunk would (hundreds of MB per chunk in the senary).
     """
 
     def __init__(self, plan: ArityPlan) -> None:
         self.plan = plan
-        self.codes = np.zeros(0, dtype=np.int64)
-        self.values = np.zeros(0, dtype=np.int64)
+        self.runs: list[tuple[np.ndarray, np.ndarray]] = []  # (sorted codes, counts), largest first
         self.base = 2 * max(plan.tables.n_classes, 1)
         if self.base**plan.arity * (plan.arity + 1) ** 2 >= 2**62:
             raise InputError(f"{plan.tables.n_classes} element classes are too many for arity {plan.arity}")
@@ -289,10 +302,14 @@ class SignatureCache:
         if len(elems) == 0:
             return np.zeros(0, dtype=np.int64)
         plan, t = self.plan, self.plan.tables
+        out = np.full(len(elems), -1, dtype=np.int64)
         with PARALLEL_LOCK:
             codes = kernels.signature_codes(elems, t.cls, t.en, t.npsum, t.nqsum, self.base, plan.mode[0])
-            out = np.empty(len(codes), dtype=np.int64)
-            missing = kernels.lookup_counts(codes, self.codes, self.values, out)
+            missing = len(codes)
+            for keys, values in self.runs:
+                missing = kernels.lookup_counts(codes, keys, values, out)
+                if not missing:
+                    break
         if missing:
             miss = np.flatnonzero(out < 0)
             fresh, first = np.unique(codes[miss], return_index=True)
@@ -310,14 +327,20 @@ class SignatureCache:
                     plan.coprime,
                     values,
                 )
-            at = np.searchsorted(self.codes, fresh)  # both sorted, disjoint: a linear merge
-            self.codes = np.insert(self.codes, at, fresh)
-            self.values = np.insert(self.values, at, values)
             out[miss] = values[np.searchsorted(fresh, codes[miss])]
+            self._add(fresh, values.astype(np.int32))
         return out
 
+    def _add(self, codes: np.ndarray, values: np.ndarray) -> None:
+        """Append a sorted run of new signatures, merging runs until each is at least twice the next."""
+        self.runs.append((codes, values))
+        while len(self.runs) > 1 and 2 * len(self.runs[-1][0]) > len(self.runs[-2][0]):
+            (k2, v2), (k1, v1) = self.runs.pop(), self.runs.pop()
+            at = np.searchsorted(k1, k2)  # both sorted, disjoint: a linear merge
+            self.runs.append((np.insert(k1, at, k2), np.insert(v1, at, v2)))
+
     def __len__(self) -> int:
-        return len(self.codes)
+        return sum(len(k) for k, _ in self.runs)
 
 
 def kernels_cached() -> bool:
@@ -466,23 +489,21 @@ class Sampler:
         ranks = np.sort(rng.choice(population, size=k, replace=False))
         cum = np.cumsum(totals)
         stem_of = np.searchsorted(cum, ranks, side="right")
-        elems = np.empty((k, self.plan.arity), dtype=np.int64)
         within = np.empty(k, dtype=np.int64)
-        row = 0
-        for stem_idx in np.unique(stem_of):
-            stem = self.plan.stems[stem_idx]
+        subsets = np.empty(k, dtype=np.int64)
+        stem_ids, starts = np.unique(stem_of, return_index=True)  # ranks are sorted: a run per stem
+        for stem_idx, lo, hi in zip(stem_ids, starts, np.append(starts[1:], k)):
+            at = np.arange(lo, hi)
             base = int(cum[stem_idx - 1]) if stem_idx else 0
             counts = self._stem_counts(int(stem_idx))
             if not allowed:
                 counts = self._cp - counts
             sub_cum = np.cumsum(counts)
-            local = ranks[stem_of == stem_idx] - base
-            subset = np.searchsorted(sub_cum, local, side="right")
-            within[row : row + len(local)] = local - np.where(subset > 0, sub_cum[subset - 1], 0)
-            for j in subset:
-                elems[row, : len(stem)] = stem
-                elems[row, len(stem) :] = self.plan.completion(int(stem_idx), int(j))
-                row += 1
+            local = ranks[at] - base
+            subsets[at] = np.searchsorted(sub_cum, local, side="right")
+            within[at] = local - np.where(subsets[at] > 0, sub_cum[subsets[at] - 1], 0)
+        stems = self.plan.stems[stem_of]
+        elems = np.concatenate([stems, self.plan.completions(stem_of, subsets)], axis=1)
         return self.compositions_at(elems, within, allowed)
 
     def compositions_at(self, elems: np.ndarray, ranks: np.ndarray, allowed: bool) -> list[Composition]:

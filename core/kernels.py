@@ -278,19 +278,18 @@ def _allowed_bits(elems: np.ndarray, tables: tuple, max_stoich: int, scratch: tu
             e = elems[p]
             reach += psum[e, max_stoich - 1, npsum[e, max_stoich - 1] - 1]
         limit = min(nsum, reach + 1)
+        if k == n - 1:  # one anion, the common case: from the level of n - 2 cations
+            _last_anion_bits(
+                elems, levels[n - 2], level_nonempty[n - 2], psum, npsum, qsum, nqsum, max_stoich, limit, flat
+            )
+            continue
         lvl = levels[k]
         ne = level_nonempty[k]
-        if k == n - 1:  # one anion, the common case: its sums are listed per weight
-            last = elems[n - 1]
-            for w in range(1, max_stoich + 1):
-                off = (w - 1) * prefix_bits
-                for ai in range(nqsum[last, w - 1]):
-                    s = qsum[last, w - 1, ai]
-                    if s < limit and ne[s]:
-                        _or_bits(flat, off, lvl[s], prefix_bits)
-            continue
         nrows = _suffix_sums(elems, k, qsum, nqsum, max_stoich, limit, suffix, tmp)
         sw = (limit + 63) >> 6
+        if prefix_bits == 64:  # one word per suffix row (M = 8, two cations): OR by byte tables
+            _or_word_rows(flat, suffix, nrows, sw, lvl, ne)
+            continue
         for r in range(nrows):
             off = r * prefix_bits
             for j in range(sw):
@@ -302,6 +301,73 @@ def _allowed_bits(elems: np.ndarray, tables: tuple, max_stoich: int, scratch: tu
                     if ne[s]:
                         _or_bits(flat, off, lvl[s], prefix_bits)
                     v ^= low
+
+
+@nb.njit(nogil=True, cache=True)
+def _or_word_rows(flat: np.ndarray, suffix: np.ndarray, nrows: int, sw: int, lvl: np.ndarray, ne: np.ndarray) -> None:
+    """``flat[r] |= OR of lvl[s][0]`` over the sums ``s`` of suffix row ``r``, when a prefix is one word.
+
+    Why: rows have dozens of sums each; a table per byte of the sum bitset (the OR of the prefix
+    words its bits select, 256 entries) replaces a branch per sum by one lookup per non-zero byte.
+    """
+    table = np.empty((sw * 8, 256), dtype=np.uint64)
+    for j in range(sw * 8):
+        table[j, 0] = 0
+        for v in range(1, 256):
+            low = v & -v
+            s = j * 8 + _popcount(np.uint64(low - 1))
+            word = lvl[s, 0] if s < ne.shape[0] and ne[s] else np.uint64(0)
+            table[j, v] = table[j, v & (v - 1)] | word
+    for r in range(nrows):
+        acc = np.uint64(0)
+        for j in range(sw):
+            v = suffix[r, j]
+            b = 0
+            while v:
+                byte = v & np.uint64(0xFF)
+                if byte:
+                    acc |= table[j * 8 + b, byte]
+                v >>= np.uint64(8)
+                b += 1
+        flat[r] |= acc
+
+
+@nb.njit(nogil=True, cache=True)
+def _last_anion_bits(
+    elems: np.ndarray,
+    lvl: np.ndarray,
+    ne: np.ndarray,
+    psum: np.ndarray,
+    npsum: np.ndarray,
+    qsum: np.ndarray,
+    nqsum: np.ndarray,
+    max_stoich: int,
+    limit: int,
+    flat: np.ndarray,
+) -> None:
+    """Split ``n - 1`` (every element a cation but the last) from the prefix level of ``n - 2`` elements.
+
+    A tuple passes when some charge sum ``t`` of the first ``n - 2`` cations satisfies
+    ``t + w'p = wq`` (``p`` a state of element ``n - 2`` at weight ``w'``, ``q`` one of the last at
+    weight ``w``): OR ``lvl[wq - w'p]`` at digits ``(w', w)``. Why: building the level of ``n - 1``
+    cations only for this split (a bitset per sum over ``M**(n-1)`` tuples) cost ~8x more.
+    """
+    n = elems.shape[0]
+    bits = max_stoich ** (n - 2)
+    cat, last = elems[n - 2], elems[n - 1]
+    seen = np.full(lvl.shape[0], -1, dtype=np.int64)  # each sum once per digit pair
+    for w in range(1, max_stoich + 1):
+        for wp in range(1, max_stoich + 1):
+            digit = (w - 1) * max_stoich + (wp - 1)
+            for ai in range(nqsum[last, w - 1]):
+                s = qsum[last, w - 1, ai]
+                if s >= limit:
+                    continue
+                for ci in range(npsum[cat, wp - 1]):
+                    t = s - psum[cat, wp - 1, ci]
+                    if t >= 0 and ne[t] and seen[t] != digit:
+                        seen[t] = digit
+                        _or_bits(flat, digit * bits, lvl[t], bits)
 
 
 @nb.njit(nogil=True, cache=True)
@@ -414,7 +480,11 @@ def _evaluate(elems: np.ndarray, start: int, tables: tuple, max_stoich: int, scr
     sums, nsums = _level_tables(tables, mode[0])
     levels, level_nonempty, level_ok = scratch[0], scratch[1], scratch[2]
     n = elems.shape[0]
-    _prepare_levels(elems, n - 1, sums, nsums, max_stoich, levels, level_nonempty, level_ok, start, mode[2])
+    # with the Pauling test the last split reads level n - 2 (see _last_anion_bits): skip building n - 1
+    upto = n - 2 if mode[0] and n >= 3 else n - 1
+    _prepare_levels(elems, upto, sums, nsums, max_stoich, levels, level_nonempty, level_ok, start, mode[2])
+    if upto < n - 1:
+        level_ok[n - 1] = level_ok[n - 2] and nsums[elems[n - 2], 0] > 0
     _allowed_bits(elems, tables, max_stoich, scratch, mode)
 
 
@@ -552,14 +622,16 @@ def accumulate_stems(elems: np.ndarray, counts: np.ndarray, offsets: np.ndarray,
 
 @nb.njit(nogil=True, cache=True, parallel=True)
 def lookup_counts(codes: np.ndarray, keys: np.ndarray, values: np.ndarray, out: np.ndarray) -> int:
-    """``out[i]`` = the value stored for ``codes[i]`` among sorted ``keys``, or -1; returns how many are missing."""
+    """Fill each still-missing ``out[i]`` (< 0) with the value stored for ``codes[i]`` among sorted
+    ``keys``, if there; returns how many stay missing (so several sorted runs can be searched in turn)."""
     missing = 0
     for i in nb.prange(codes.shape[0]):
+        if out[i] >= 0:
+            continue
         j = np.searchsorted(keys, codes[i])
         if j < keys.shape[0] and keys[j] == codes[i]:
             out[i] = values[j]
         else:
-            out[i] = -1
             missing += 1
     return missing
 

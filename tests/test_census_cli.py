@@ -59,3 +59,19 @@ def test_checkpoint_file_is_written(tmp_path: Path) -> None:
     assert result.exit_code == 0 and path.exists()
     again = runner.invoke(app, ["census", "--arity", "2", "--samples", "0", "--checkpoint", str(path), "--json"])
     assert json.loads(again.stdout)["arities"]["2"]["allowed"] == 13_464
+
+
+def test_progress_goes_to_a_log_as_plain_lines(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without a terminal (a batch job's log) the census writes plain progress lines on stderr, ending
+    at all of the work with the final count; stdout keeps only the JSON."""
+    monkeypatch.setenv("CHEMSPACE_PROGRESS_SECONDS", "0")
+    result = runner.invoke(app, ["census", "--arity", "2,3", "--samples", "0", "--json", "--known", "none"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    lines = result.stderr.splitlines()
+    for arity, name in ((2, "binary"), (3, "ternary")):
+        mine = [line for line in lines if line.startswith(f"{name}:")]
+        assert len(mine) >= 2
+        assert "% of the work" in mine[0] and "eta" in mine[0]
+        allowed = doc["arities"][str(arity)]["allowed"]
+        assert mine[-1].startswith(f"{name}: 100.0% of the work") and f"{allowed:,} allowed (" in mine[-1]

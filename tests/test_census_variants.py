@@ -69,11 +69,16 @@ def _random_sets(arity: int, count: int, seed: int) -> list[tuple[str, ...]]:
     return [tuple(rng.sample(special if i % 2 else symbols, arity)) for i in range(count)]
 
 
-@pytest.mark.parametrize("variant", VARIANTS)
-@pytest.mark.parametrize(("arity", "count", "per_set"), [(2, 40, 43), (3, 12, 60), (4, 6, 40), (5, 3, 30)])
+#: The paper's rule beside the variants, for the tests that walk arities up to 6.
+RULES = {"paper": Rule(), **VARIANTS}
+
+
+@pytest.mark.parametrize("variant", RULES)
+@pytest.mark.parametrize(("arity", "count", "per_set"), [(2, 40, 43), (3, 12, 60), (4, 6, 40), (5, 3, 30), (6, 2, 20)])
 def test_random_sets_match_smact(variant: str, arity: int, count: int, per_set: int) -> None:
-    """Random binary..quinary element sets: bitset flags and batch labels equal smact_validity's verdicts."""
-    rule = VARIANTS[variant]
+    """Random binary..senary element sets: bitset flags and batch labels equal smact_validity's verdicts
+    (coefficients up to 8, the census's own kernels)."""
+    rule = RULES[variant]
     sets = _random_sets(arity, count, seed=arity * 100 + len(variant))
     assert _check_sets(rule, sets, per_set, seed=arity) == []
 
@@ -121,6 +126,28 @@ def test_census_equals_exhaustive_smact_on_a_small_pool(variant: str) -> None:
             assert smact_verdict(comp, rule)
         for comp in census.samples["forbidden"]:
             assert not smact_verdict(comp, rule)
+
+
+SENARY_POOL = ("Na", "Fe", "Sn", "Cl", "O", "Pm")  # POOL plus O: two anions compete for the split
+
+
+@pytest.mark.parametrize("oxidation_states", ["smact14", "icsd24", "wiki"])
+@pytest.mark.parametrize("variant", RULES)
+def test_quinary_and_senary_census_equals_exhaustive_smact(variant: str, oxidation_states: str) -> None:
+    """Arities 5 and 6 over a 6-element pool, coefficients <= 2, each oxidation-state set and rule: the
+    census (signatures, per-element counts) equals smact_validity on every composition."""
+    rule = replace(RULES[variant], max_stoich=2, oxidation_states=oxidation_states)
+    result = run_census(CensusSettings(arities=(5, 6), rule=rule, pool=SENARY_POOL, samples=0))
+    for arity, census in result.arities.items():
+        allowed, per_element = 0, dict.fromkeys(SENARY_POOL, 0)
+        for subset in itertools.combinations(SENARY_POOL, arity):
+            for comp in _all_compositions(subset, 2):
+                if smact_verdict(comp, rule):
+                    allowed += 1
+                    for s in comp.symbols:
+                        per_element[s] += 1
+        assert census.allowed == allowed, (variant, oxidation_states, arity)
+        assert census.element_counts("allowed") == per_element
 
 
 def test_default_rule_counts_are_the_papers() -> None:

@@ -127,6 +127,16 @@ def test_other_stoichiometry_limits(max_stoich: int) -> None:
         assert ours(plans[len(s)], s) == smact_allowed(s, "smact14", max_stoich), s
 
 
+@pytest.mark.parametrize(("arity", "max_stoich"), [(5, 3), (6, 2)])
+def test_five_and_six_element_sets_equal_smact_filter(plans: dict, arity: int, max_stoich: int) -> None:
+    """Random 5- and 6-element sets (two of three from amphoteric elements): the allowed sets equal
+    smact_filter's (coefficients kept small: smact_filter walks every state choice per stoichiometry)."""
+    ox = plans["set"]
+    plan = ArityPlan(arity, max_stoich, charge_tables(element_table(ox)))
+    sets = _random_sets(arity, 3, seed=50 + arity, amphoteric_share=0.67)
+    assert [s for s in sets if ours(plan, s) != smact_allowed(s, ox, max_stoich)] == []
+
+
 @pytest.mark.parametrize("arity", [5, 6])
 def test_five_and_six_elements_against_exhaustive_search(arity: int) -> None:
     """Beyond the paper: each flag of a 5- or 6-element subset equals an exhaustive search over every

@@ -8,6 +8,8 @@ the whole space; a first run says it is compiling the kernels instead of showing
 
 from __future__ import annotations
 
+import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -16,6 +18,9 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 from chemspace.core.census import ArityCensus, ProgressCallback
 from chemspace.core.rule import arity_name
 from chemspace.tui.options import err_console
+
+#: Seconds between plain progress lines when stderr is not a terminal (``CHEMSPACE_PROGRESS_SECONDS``).
+LOG_SECONDS = 30.0
 
 PHASE_TEXT = {
     "compiling": "compiling kernels (first run after install, about a minute)",
@@ -34,9 +39,44 @@ def status_text(census: ArityCensus) -> str:
     return f"{census.allowed:,} allowed ({100.0 * census.allowed / census.unique:.2f}%)"
 
 
+def _clock(seconds: float) -> str:
+    """h:mm:ss, like the bars' columns."""
+    s = int(seconds)
+    return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}"
+
+
+def log_line(census: ArityCensus) -> str:
+    """One plain progress line: share of the work, elapsed, ETA from the work rate, allowed so far."""
+    f = census.work_fraction
+    eta = _clock(census.elapsed * (1 - f) / f) if 0 < f < 1 else "-"
+    done = f"{100 * f:.1f}% of the work, {_clock(census.elapsed)} elapsed, eta {eta}"
+    return f"{arity_name(census.arity)}: {done}; {status_text(census)}"
+
+
+class _LogLines:
+    """Progress for logs (stderr not a terminal: batch jobs, clusters): a line every ``every`` seconds,
+    and a last one per arity once any was written, so short runs stay silent."""
+
+    def __init__(self, every: float) -> None:
+        self.every = every
+        self.last = time.monotonic()
+        self.written: set[int] = set()
+
+    def __call__(self, census: ArityCensus) -> None:
+        now = time.monotonic()
+        final = census.phase in ("done", "cancelled")
+        if now - self.last >= self.every or (final and census.arity in self.written):
+            err_console.print(log_line(census), highlight=False, soft_wrap=True)
+            self.last = now
+            self.written.add(census.arity)
+
+
 @contextmanager
 def census_progress(arities: tuple[int, ...]) -> Iterator[ProgressCallback]:
-    """Yield an ``on_progress`` callback that drives one bar per arity (hidden when not a terminal)."""
+    """Yield an ``on_progress`` callback: one bar per arity on a terminal, else a plain line now and then."""
+    if not err_console.is_terminal:
+        yield _LogLines(float(os.environ.get("CHEMSPACE_PROGRESS_SECONDS", LOG_SECONDS)))
+        return
     progress = Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -47,7 +87,6 @@ def census_progress(arities: tuple[int, ...]) -> Iterator[ProgressCallback]:
         TextColumn("{task.fields[status]}"),
         console=err_console,
         transient=False,
-        disable=not err_console.is_terminal,
     )
     tasks = {a: progress.add_task(f"{arity_name(a):>10}", total=1.0, status="waiting") for a in arities}
 
