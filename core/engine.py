@@ -41,6 +41,8 @@ class ChargeTables:
     ``ssum``/``nssum`` the signed sums used without the Pauling test. A zero oxidation state (the
     ``wiki`` set) counts on both sides. ``cls`` numbers the distinct per-element tables: two subsets
     with the same classes (and electronegativity ties) in order have the same allowed count.
+    ``cation_cls``/``anion_cls`` number the tables by one side only, for elements the order forces
+    onto that side (:func:`kernels.signature_codes`).
     """
 
     symbols: tuple[str, ...]
@@ -56,6 +58,8 @@ class ChargeTables:
     en: np.ndarray
     metal: np.ndarray
     cls: np.ndarray
+    cation_cls: np.ndarray
+    anion_cls: np.ndarray
     n_classes: int
 
     @property
@@ -124,8 +128,10 @@ def charge_tables(table: ElementTable, rule: Rule | None = None, max_weight: int
         else (tuple(g), bool(m), bool(rule.alloys and mt))
         for p, n, g, m, mt in zip(pos, neg, signed, mixed, metal)
     ]
-    ids: dict[tuple, int] = {}
-    cls = np.array([ids.setdefault(k, len(ids)) for k in keys], dtype=np.int64)
+    cls, n_classes = _class_ids(keys)
+    flags = [(bool(m), bool(rule.alloys and mt)) for m, mt in zip(mixed, metal)]
+    cation_cls = _class_ids([(tuple(p), *f) for p, f in zip(pos, flags)])[0]
+    anion_cls = _class_ids([(tuple(n), *f) for n, f in zip(neg, flags)])[0]
     psum, npsum = _sum_table(pos, mixed, max_weight)
     qsum, nqsum = _sum_table(neg, mixed, max_weight)
     ssum, nssum = _sum_table(signed, mixed, max_weight)
@@ -143,8 +149,16 @@ def charge_tables(table: ElementTable, rule: Rule | None = None, max_weight: int
         en=np.array([en_all[i] for i in active], dtype=np.float64),
         metal=metal,
         cls=cls,
-        n_classes=len(ids),
+        cation_cls=cation_cls,
+        anion_cls=anion_cls,
+        n_classes=n_classes,
     )
+
+
+def _class_ids(keys: list[tuple]) -> tuple[np.ndarray, int]:
+    """Number equal keys alike, in order of first appearance: (id per key, number of ids)."""
+    ids: dict[tuple, int] = {}
+    return np.array([ids.setdefault(k, len(ids)) for k in keys], dtype=np.int64), len(ids)
 
 
 @dataclass
@@ -304,7 +318,9 @@ class SignatureCache:
         plan, t = self.plan, self.plan.tables
         out = np.full(len(elems), -1, dtype=np.int64)
         with PARALLEL_LOCK:
-            codes = kernels.signature_codes(elems, t.cls, t.en, t.npsum, t.nqsum, self.base, plan.mode[0])
+            codes = kernels.signature_codes(
+                elems, t.cls, t.cation_cls, t.anion_cls, t.en, t.npsum, t.nqsum, self.base, plan.mode[0]
+            )
             missing = len(codes)
             for keys, values in self.runs:
                 missing = kernels.lookup_counts(codes, keys, values, out)

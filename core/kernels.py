@@ -534,24 +534,31 @@ def _sort_range(c: np.ndarray, lo: int, hi: int) -> None:
 
 @nb.njit(nogil=True, cache=True, parallel=True)
 def signature_codes(
-    elems: np.ndarray, cls: np.ndarray, en: np.ndarray, npsum: np.ndarray, nqsum: np.ndarray, base: int, pauling: bool
+    elems: np.ndarray,
+    cls: np.ndarray,
+    cation_cls: np.ndarray,
+    anion_cls: np.ndarray,
+    en: np.ndarray,
+    npsum: np.ndarray,
+    nqsum: np.ndarray,
+    base: int,
+    pauling: bool,
 ) -> np.ndarray:
     """One int64 per EN-ordered subset row naming all its allowed count depends on.
 
     With the Pauling test a passing split puts every position up to the last element without
     anionic states (``l``) among the cations and every position from the first element without
-    cationic states (``f``) among the anions: inside those two blocks order is irrelevant (class
-    ids sorted), and only ties at a possible split (``l < i <= f``) matter. Without the test,
-    order is irrelevant altogether. The count is invariant under these changes; the bitset is
-    not, so the kernels evaluate a real representative subset.
+    cationic states (``f``) among the anions: those blocks are named by their elements' cationic
+    (``cation_cls``) or anionic (``anion_cls``) tables only, order inside them is irrelevant (ids
+    sorted), and only ties at a possible split (``l < i <= f``) matter. Without the test, order is
+    irrelevant altogether. The count is invariant under these changes; the bitset is not, so the
+    kernels evaluate a real representative subset.
     """
     k, n = elems.shape
     out = np.empty(k, dtype=np.int64)
     for r in nb.prange(k):
         c = np.empty(n, dtype=np.int64)
         tie = np.zeros(n, dtype=np.int64)
-        for i in range(n):
-            c[i] = cls[elems[r, i]]
         f, last = n, -1
         if pauling:
             for i in range(n):
@@ -564,10 +571,15 @@ def signature_codes(
                     break
         lo, hi = max(last + 1, 1), min(f, n - 1)  # the splits that can pass
         if not pauling or lo > hi:  # order is irrelevant (or no split can pass)
+            for i in range(n):
+                c[i] = cls[elems[r, i]]
             _sort_range(c, 0, n)
             if pauling:
                 tie[0] = 1  # position 0 never ties: marks "no split" apart from orders that have one
         else:
+            for i in range(n):
+                e = elems[r, i]
+                c[i] = cation_cls[e] if i <= last else (anion_cls[e] if i >= f else cls[e])
             for i in range(lo, hi + 1):
                 if en[elems[r, i]] == en[elems[r, i - 1]]:
                     tie[i] = 1
