@@ -3,7 +3,8 @@
 All three are a :class:`Scorer`: standardise each signal, take a weighted sum. ``sum`` weighs every
 signal 1; a signal's own name weighs only it; ``learned`` fits scikit-learn's logistic regression
 to tell the known compositions of the arity (positives) from an unlabelled sample of allowed, not
-known ones, with the signals of each positive computed without it (see ``rank_signals``). It is
+known ones, with the signals of each positive computed without it (see ``rank_signals``), plus a
+weight per element as cation and as anion (``element_roles``), leaving out NOT_LEARNED. It is
 trained only on the known set the user gives, seeded, and cached on disk (keyed by the set's
 contents, the arity, the rule, the seed and library versions), as the projections are.
 """
@@ -25,7 +26,7 @@ from chemspace.core.dirs import user_dir
 from chemspace.core.engine import batch_allowed
 from chemspace.core.errors import InputError
 from chemspace.core.rank_pool import AllowedEnumerator, CompArrays, sample_allowed
-from chemspace.core.rank_signals import ROLE_COLUMNS, SIGNAL_NAMES, KnownContext, element_roles, role_score
+from chemspace.core.rank_signals import SIGNAL_NAMES, KnownContext, element_roles, role_score
 from chemspace.core.rule import arity_name
 
 #: Combination methods besides the single signals.
@@ -42,7 +43,7 @@ QUANTILES = 1001
 #: Above this quantile of the unlabelled sample, percentiles come from an exponential tail.
 TAIL_FROM = 0.99
 #: Bump when the cached model's meaning changes.
-CACHE_FORMAT = 7
+CACHE_FORMAT = 8
 #: Signals the learned combination gives no weight. ``system`` and ``pairs`` count the known
 #: compositions of the row's own system (or its element pairs), so they rank every composition of an
 #: unexplored system below the explored ones (AUC 0.26 alone when whole systems are hidden); with the
@@ -182,27 +183,22 @@ def _logistic_fit(z: np.ndarray, y: np.ndarray, seed: int) -> tuple[np.ndarray, 
 def fit_scorer(data: Training, method: str, seed: int) -> Scorer:
     """A scorer for ``method`` from one arity's training rows.
 
-    ``learned`` fits the standardised signals and the element roles (``element_roles``, also
-    standardised) together, then folds the roles' standardisation into per-element weights.
+    ``learned`` fits the standardised signals and the element roles together. The roles stay 0/1 (not
+    standardised), so the L2 penalty holds an element seen in a role only once or twice near 0: scaled
+    to unit spread, such a column got weight +6 (Rb as anion, from CsRb alone) and put Cs-K-Rb
+    "compounds" at the top of the ternaries.
     """
     x, y = data.x, data.y
     mean, scale = _standardiser(x)
     positives = int(y.sum())
     element_weights: tuple[float, ...] = ()
     if method == LEARNED and positives >= MIN_POSITIVES:
-        roles = element_roles(data.rows)
-        role_mean, role_scale = roles.mean(axis=0), roles.std(axis=0)
-        seen = role_scale > 1e-12  # an element never in this role gets weight 0
         used = np.array([name not in NOT_LEARNED for name in SIGNAL_NAMES])
-        z_roles = (roles[:, seen] - role_mean[seen]) / role_scale[seen]
-        z = np.column_stack([((np.maximum(x, SIGNAL_FLOOR) - mean) / scale)[:, used], z_roles])
+        z = np.column_stack([((np.maximum(x, SIGNAL_FLOOR) - mean) / scale)[:, used], element_roles(data.rows)])
         coef, intercept = _logistic_fit(z, y, seed)
         weights = np.zeros(len(SIGNAL_NAMES))
         weights[used] = coef[: used.sum()]
-        folded = np.zeros(ROLE_COLUMNS)
-        folded[seen] = coef[used.sum() :] / role_scale[seen]
-        intercept -= float(folded[seen] @ role_mean[seen])
-        element_weights = tuple(folded.tolist())
+        element_weights = tuple(coef[used.sum() :].tolist())
     else:
         method = SUM if method == LEARNED else method
         weights = np.array([1.0 if method in (SUM, name) else 0.0 for name in SIGNAL_NAMES])

@@ -68,6 +68,9 @@ def test_learned_mix_weighs_elements_not_system_counts(allowed) -> None:
     for name in NOT_LEARNED:  # a system with nothing known scores as one with much known
         moved[:, SIGNAL_NAMES.index(name)] = 0.0 if name == "system" else 9.0
     np.testing.assert_array_equal(scorer.raw(signals, batch), scorer.raw(moved, batch))
+    # an element never in a role among the allowed binaries says nothing about compositions where it is
+    never = element_roles(AllowedEnumerator(Rule(), 2).all()).sum(axis=0) == 0
+    assert never.any() and not np.any(np.array(scorer.element_weights)[never])
     # the element roles count: the same signals with the elements swapped score differently
     swapped = batch.take(np.arange(len(batch))[::-1])
     assert not np.allclose(scorer.raw(signals, batch), scorer.raw(signals, swapped))
