@@ -48,7 +48,7 @@ CACHE_FORMAT = 8
 #: compositions of the row's own system (or its element pairs), so they rank every composition of an
 #: unexplored system below the explored ones (AUC 0.26 alone when whole systems are hidden); with the
 #: element roles in the model they add nothing when single compositions are hidden, and leaving them
-#: out lifts the by-system AUC from 0.758 to 0.832. ``elements`` is a function of the element roles
+#: out lifts the by-system AUC from 0.757 to 0.833. ``elements`` is a function of the elements themselves
 #: but for its leave-one-out offset, which the fit would learn as a label (weight -9.5: a known row
 #: counts itself out) though it separates nothing in an evaluation. README, "Evidence".
 NOT_LEARNED: tuple[str, ...] = ("system", "pairs", "elements")
