@@ -8,7 +8,8 @@ time, peak memory and a ratio to a reference measured in the same run on the sam
 * system: the existing system view (``system_rows``, every composition labelled) of the same system;
 * binaries and ternaries: enumerating the same allowed compositions without scoring them.
 
-Usage: python bench/bench_rank.py [KNOWN_FILE] (default: ../shared/data/mp-binaries-half.txt).
+Usage: python bench/bench_rank.py [KNOWN_FILE] (default: shared/data/mp-binaries-half.txt beside the checkout
+or beside the worktrees' parent).
 """
 
 from __future__ import annotations
@@ -90,7 +91,8 @@ def run_case(name: str, known: Path, cache: str) -> dict:
 
 
 def main() -> None:
-    known = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT.parent / "shared" / "data" / "mp-binaries-half.txt"
+    beside = [b / "shared" / "data" / "mp-binaries-half.txt" for b in (ROOT.parent, ROOT.parent.parent)]
+    known = Path(sys.argv[1]) if len(sys.argv) > 1 else next((p for p in beside if p.exists()), beside[0])
     with tempfile.TemporaryDirectory() as cache:
         for case in ("system", "binaries", "ternaries"):
             run_case(case, known, cache)  # first run: fits and caches the scorer, compiles nothing new after

@@ -16,13 +16,18 @@
    compound beats a real one it cannot tell apart from, and what the AUC would be against a pool
    holding no real compounds. Extrapolated to the whole file, with the perfect ranker's ceiling.
 
-Usage: python bench/rank_study.py [leak|crossfit|halves ...] [--known FILE] (default: all three,
+4. ablation: what the learned mix's two changes of issue 14 bring, by composition and by system, with
+   the real evaluation: as shipped (element roles in, ``system`` and ``pairs`` out), with the two
+   signals learned again, without the element roles, and with neither (the mix before them).
+
+Usage: python bench/rank_study.py [leak|crossfit|halves|ablation ...] [--known FILE] (default: all three,
 ../shared/data/mp-binaries-half.txt). Prints wall time per study; a few minutes on 2 cores.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import time
 from pathlib import Path
 
@@ -41,7 +46,7 @@ from chemspace.core.rank_eval import (
 )
 from chemspace.core.rank_model import known_allowed
 from chemspace.core.rank_pool import CompArrays
-from chemspace.core.rank_signals import SIGNAL_NAMES, KnownContext, composition_hashes
+from chemspace.core.rank_signals import ROLE_COLUMNS, SIGNAL_NAMES, KnownContext, composition_hashes
 from chemspace.core.rule import Rule
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -177,7 +182,31 @@ def study_halves(known: KnownSet) -> None:
             )
 
 
-STUDIES = {"leak": study_leak, "crossfit": study_crossfit, "halves": study_halves}
+def study_ablation(known: KnownSet) -> None:
+    """The learned mix's held-out AUC with and without the element roles and the system counts."""
+    from unittest import mock
+
+    from chemspace.core import rank_model
+
+    def no_roles(batch: CompArrays) -> np.ndarray:
+        return np.zeros((len(batch), ROLE_COLUMNS))
+
+    variants = {
+        "as shipped": {},
+        "system and pairs learned": {"NOT_LEARNED": ()},
+        "no element roles": {"element_roles": no_roles},
+        "neither (before issue 14)": {"NOT_LEARNED": (), "element_roles": no_roles},
+    }
+    for name, patches in variants.items():
+        aucs = []
+        with mock.patch.multiple(rank_model, **patches) if patches else contextlib.nullcontext():
+            for by in (BY_COMPOSITION, BY_SYSTEM):
+                ev = evaluate(known, 2, 0.2, SEED, by, methods=("learned",), use_cache=False)
+                aucs.append(f"by {by} {ev.results[0].auc:.3f}")
+        print(f"ablation {name:27s} " + ", ".join(aucs))
+
+
+STUDIES = {"leak": study_leak, "crossfit": study_crossfit, "halves": study_halves, "ablation": study_ablation}
 
 
 def main() -> None:

@@ -67,7 +67,7 @@ class Ranker:
         if scorer is not None and scorer.weights[NEIGHBOUR_COLUMN] > 0 and np.isfinite(floor):
             best_case = signals.copy()
             best_case[:, NEIGHBOUR_COLUMN] = 0.0
-            keep = scorer.raw(best_case) > floor
+            keep = scorer.raw(best_case, batch) > floor
             batch, signals = batch.take(keep), signals[keep]
         self.context.fill_neighbour(batch, signals)
         return self._finish(batch, signals)
@@ -75,7 +75,7 @@ class Ranker:
     def _finish(self, batch: CompArrays, signals: np.ndarray) -> Scored:
         """Scores from complete signals."""
         scorer = self.scorer(batch.arity) if len(batch) else None
-        raw = scorer.raw(signals) if scorer else np.zeros(0)
+        raw = scorer.raw(signals, batch) if scorer else np.zeros(0)
         score = scorer.percentile(raw) if scorer else np.zeros(0)
         forbidden = ~np.isfinite(signals[:, SIGNAL_NAMES.index("oxidation_icsd")])
         raw[forbidden] = score[forbidden] = -np.inf

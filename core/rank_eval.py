@@ -167,7 +167,7 @@ def evaluate(
     evaluation = Evaluation(arity, by, holdout, seed, hidden, removed, candidates, labels, {})
     for method in methods:
         scorer = scorer_for(context, arity, method, seed, use_cache)
-        evaluation.scores[method] = scorer.raw(signals)
+        evaluation.scores[method] = scorer.raw(signals, candidates)
         if method == "learned":
             evaluation.learned = scorer.describe()
     evaluation.scores[RANDOM] = np.random.default_rng(seed).random(len(candidates))

@@ -70,10 +70,15 @@ def _electronegativity() -> np.ndarray:
     return element_table().electronegativity
 
 
+def electronegativity_order(batch: CompArrays) -> np.ndarray:
+    """Per row, column positions from the least to the most electronegative element (ties: input order)."""
+    en = np.nan_to_num(_electronegativity()[batch.elems], nan=-1.0)
+    return np.argsort(en, axis=1, kind="stable")
+
+
 def analogue_keys(batch: CompArrays) -> np.ndarray:
     """One int64 per row naming its most electronegative element and its coefficients in EN order."""
-    en = np.nan_to_num(_electronegativity()[batch.elems], nan=-1.0)
-    order = np.argsort(en, axis=1, kind="stable")
+    order = electronegativity_order(batch)
     counts = np.take_along_axis(batch.counts, order, axis=1)
     key = batch.elems[np.arange(len(batch)), order[:, -1]] if len(batch) else np.zeros(0, np.int64)
     for col in range(batch.arity):
@@ -96,6 +101,43 @@ def substitutes() -> np.ndarray:
     for i, m in enumerate(mates):
         out[i, : len(m)] = m
     return out
+
+
+#: Columns of :func:`element_roles`: each element of H..Lr as a cation, then as the anion.
+ROLE_COLUMNS = 2 * _NZ
+
+
+def anion_elements(batch: CompArrays) -> np.ndarray:
+    """Per row, the most electronegative element (the anion of every allowed assignment's Pauling order)."""
+    if len(batch) == 0:
+        return np.zeros(0, dtype=np.int64)
+    return batch.elems[np.arange(len(batch)), electronegativity_order(batch)[:, -1]]
+
+
+def element_roles(batch: CompArrays) -> np.ndarray:
+    """(rows, ROLE_COLUMNS) the elements themselves, for the learned combination: the mean one-hot of the
+    cations (every element but the most electronegative) then the one-hot of the anion.
+
+    The same columns at every arity, so weights learned on binaries carry to ternaries. It depends on
+    the composition alone, never on the known set, so it cannot leak a composition's own label.
+    """
+    rows = np.arange(len(batch))
+    out = np.zeros((len(batch), ROLE_COLUMNS))
+    anion = anion_elements(batch)
+    for col in range(batch.arity):
+        cation = batch.elems[:, col] != anion
+        np.add.at(out, (rows[cation], batch.elems[cation, col]), 1.0 / (batch.arity - 1))
+    out[rows, _NZ + anion] = 1.0
+    return out
+
+
+def role_score(batch: CompArrays, weights: np.ndarray) -> np.ndarray:
+    """``element_roles(batch) @ weights`` without building the matrix (millions of rows stream through it)."""
+    anion = anion_elements(batch)
+    cations = np.zeros(len(batch))
+    for col in range(batch.arity):  # column by column: a row's value never depends on the batch around it
+        cations += np.where(batch.elems[:, col] != anion, weights[batch.elems[:, col]], 0.0)
+    return cations / (batch.arity - 1) + weights[_NZ + anion]
 
 
 def composition_hashes(elems: np.ndarray, counts: np.ndarray) -> np.ndarray:
