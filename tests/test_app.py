@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import json
+import math
 import re
 
 import pytest
@@ -518,6 +519,50 @@ def test_check_box_explains_a_typed_formula() -> None:
             assert "not a formula" in text_of(app.screen.query_one("#check-result"))
             await pilot.press("escape")
             assert app.screen is app.main
+
+    run(scenario())
+
+
+def test_system_scores_missing_rows_sorts_best_first_and_back_and_follows_the_rule(tmp_path) -> None:
+    """The score column holds the ranking's score of each missing row (— for the others); t sorts by it, best
+    first, and back; an alloy switch rescores under the new rule."""
+    from chemspace.core.rank import score_compositions, top_share_text
+
+    known = imported_set(tmp_path, "icsd")
+
+    async def scenario() -> None:
+        app = system_app(known=known)
+        async with app.run_test(size=(140, 36)) as pilot:
+            await wait_ready(pilot)
+            await pilot.press("4")
+            pane = app.system_pane
+            missing = [r for r in app.system_rows if r.category == "missing"]
+            expected = score_compositions([r.composition for r in missing], known, app.settings.rule)
+            assert pane.scores == pytest.approx(dict(zip((r.formula for r in missing), expected.tolist())))
+            table = app.main.query_one(DataTable)
+            score_at = list(table.columns).index("score")
+            explorer = app.main.query_one(SystemExplorer)
+            before = [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
+            for i in range(0, table.row_count, 97):
+                row = explorer.shown_rows[i]
+                cell = str(table.get_row_at(i)[score_at])
+                assert cell == (top_share_text(pane.scores[row.formula]) if row.category == "missing" else "—")
+            await pilot.press("t")
+            order = [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
+            best = sorted(pane.scores.values(), reverse=True)
+            assert [pane.scores[f] for f in order[: len(best)]] == best
+            assert set(order[len(best) :]).isdisjoint(pane.scores)
+            await pilot.press("t")
+            assert [str(table.get_row_at(i)[0]) for i in range(table.row_count)] == before
+            paper_rows = pane.rows
+            await pilot.press("A")
+            assert app.settings.rule.alloys
+            await wait_for(pilot, lambda: pane.rows not in (None, paper_rows) and pane.scores is not None)
+            li_zn = [r for r in pane.rows if set(r.composition.symbols) == {"Li", "Zn"} and r.category == "missing"]
+            assert li_zn and all(r.basis == "alloy" for r in li_zn if not r.assignments)
+            assert all(math.isfinite(pane.scores[r.formula]) for r in li_zn)
+            missing = [r for r in pane.rows if r.category == "missing"]
+            assert set(pane.scores) == {r.formula for r in missing}
 
     run(scenario())
 
