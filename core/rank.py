@@ -23,6 +23,7 @@ from chemspace.core.elements import parse_system
 from chemspace.core.errors import CancelledError, InputError
 from chemspace.core.export import output_format
 from chemspace.core.known import KnownSet
+from chemspace.core.palette import SCORE_BAND_NAMES
 from chemspace.core.rank_model import LEARNED, Scorer, check_method, scorer_for
 from chemspace.core.rank_pool import AllowedEnumerator, CompArrays, check_rule, comps_to_arrays
 from chemspace.core.rank_rule import RuleContext
@@ -31,7 +32,7 @@ from chemspace.core.rule import Rule, check_arity
 
 #: Score bands of the app's projection, best first: (name, lowest score in the band). A score is a
 #: percentile among the arity's missing compositions, so "top 5%" holds about 5% of them.
-SCORE_BANDS: tuple[tuple[str, float], ...] = (("top 5%", 0.95), ("5-25%", 0.75), ("25-50%", 0.5), ("50-100%", -np.inf))
+SCORE_BANDS: tuple[tuple[str, float], ...] = tuple(zip(SCORE_BAND_NAMES, (0.95, 0.75, 0.5, -np.inf)))
 
 
 def score_bands(scores: np.ndarray) -> np.ndarray:

@@ -10,6 +10,7 @@ import json
 import math
 import re
 
+import numpy as np
 import pytest
 from app_helpers import SYSTEM, SpyProjector, imported_set, make_app, system_app, text_of, wait_for, wait_ready
 from textual.widgets import DataTable, Input, Select
@@ -223,6 +224,52 @@ def test_projection_cursor_moves_between_points_and_shows_them() -> None:
             assert plot.cursor == 0 and plot.has_focus
 
     run(scenario())
+
+
+def test_t_colours_missing_points_by_score_band_with_a_legend(tmp_path) -> None:
+    """t colours the missing points by the ranking's score band (the others keep their category), says what the
+    bands mean, and t again returns to the categories."""
+    from chemspace.core.palette import SCORE_BAND_NAMES
+    from chemspace.core.rank import score_bands, score_compositions
+    from chemspace.tui.panes.projection import SCORE_NOTE
+
+    known = imported_set(tmp_path, "icsd")
+
+    async def scenario() -> None:
+        app = system_app(SpyProjector(), known=known)
+        async with app.run_test(size=(120, 36)) as pilot:
+            await wait_ready(pilot)
+            await pilot.press("3")
+            await wait_for(pilot, lambda: "drawn" in status(app), state=lambda: status(app))
+            await pilot.press("t")
+            pane = app.projection_pane
+            assert pane.colouring == "score"
+            await wait_for(pilot, lambda: pane.data is not None and pane.data.bands is not None)
+            data = pane.data
+            missing = np.flatnonzero(data.labels.astype(str) == "missing")
+            assert len(missing) and len(missing) < len(data)
+            expected = score_compositions([parse_formula(data.formulas[i]) for i in missing], known, app.settings.rule)
+            assert list(data.bands[missing]) == list(score_bands(expected))
+            others = np.setdiff1d(np.arange(len(data)), missing)
+            assert list(data.bands[others]) == [str(x) for x in data.labels[others]]
+            legend = text_of(app.main.query_one("#scatter-legend"))
+            assert SCORE_NOTE in legend and "○ missing" not in legend
+            assert all(name in legend for name in set(data.bands[missing]))
+            assert set(data.bands[missing]) <= set(SCORE_BAND_NAMES)
+            await pilot.press("t")
+            assert pane.colouring == "category" and "○ missing" in text_of(app.main.query_one("#scatter-legend"))
+
+    run(scenario())
+
+
+def test_score_bands_have_their_own_glyphs_beside_the_categories() -> None:
+    """Colouring by score shows bands next to categories: every glyph differs, so NO_COLOR keeps them apart."""
+    from chemspace.core.palette import SCORE_BAND_NAMES
+    from chemspace.tui.widgets.style import marked
+
+    names = (*CATEGORIES, "allowed", "forbidden", *SCORE_BAND_NAMES)
+    glyphs = [marked(n, "score").plain.split()[0] for n in names]
+    assert len(set(glyphs)) == len(names) and all(len(g) == 1 for g in glyphs)
 
 
 def test_the_plot_draws_for_the_size_it_is_rendered_at() -> None:
