@@ -47,7 +47,7 @@ def top_share_text(score: float) -> str:
     if not np.isfinite(score):
         return "—"
     share = 100.0 * (1.0 - score)
-    return "top <0.01%" if share < 0.01 else f"top {share:.2g}%"
+    return "top <0.001%" if share < 0.001 else f"top {share:.2g}%"
 
 
 @dataclass

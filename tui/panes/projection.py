@@ -86,7 +86,7 @@ class PointScoresReady(Message, bubble=False):
 #: Points the score colouring scores: the missing ones (every allowed one without a known set).
 SCORED_LABELS = (Category.MISSING, Verdict.ALLOWED)
 #: What the score colouring's legend says the bands are.
-SCORE_NOTE = "missing points by plausibility score: the share of the arity's missing compositions scoring as high"
+SCORE_NOTE = "missing points by score: among the top N% of the arity's missing compositions"
 
 
 def point_bands(labels: np.ndarray, scores: np.ndarray) -> np.ndarray:
