@@ -17,9 +17,13 @@ learned scorer is fitted and applied on the same rule.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Sequence
+
 import numpy as np
 
 from chemspace.core.assignments import fill_rows, scan_rows
+from chemspace.core.composition import Composition
 from chemspace.core.elements import ElementTable, all_symbols, element_table
 from chemspace.core.explain import Assignment, explain_many
 from chemspace.core.rank_oxidation import MIN_FREQUENCY, icsd_log_frequency, pair_probability_matrix
@@ -104,26 +108,40 @@ def single_state_scores(batch: CompArrays, table: ElementTable, pauling: bool) -
     return best_icsd, best_pair
 
 
-def assignment_scores(assignment: Assignment, counts: dict[str, int], table: ElementTable) -> tuple[float, float]:
-    """ICSD mean log frequency and pair probability of one assignment (per-atom charges allowed)."""
-    logfreq = icsd_log_frequency(table.oxidation_set)
-    pair = pair_probability_matrix(table.oxidation_set)
-    states, _ = table.state_matrix
+@functools.cache
+def _species_slots(oxidation_set: str) -> dict[tuple[str, int], int]:
+    """(element, state) -> flat slot of ``state_matrix`` (the index into the signal tables)."""
+    table = element_table(oxidation_set)
+    states, nstates = table.state_matrix
     width = states.shape[1]
+    return {(s, int(states[e, j])): e * width + j for e, s in enumerate(table.symbols) for j in range(nstates[e])}
 
-    def slot(symbol: str, q: int) -> int:
-        e = table.index(symbol)
-        return e * width + int(np.flatnonzero(states[e] == q)[0])
 
-    per_atom = {s: ([q] * counts[s] if isinstance(q, int) else list(q)) for s, q in assignment.items()}
-    icsd = sum(logfreq.flat[slot(s, q)] for s, qs in per_atom.items() for q in qs) / sum(counts.values())
+def assignment_scores(assignments: Sequence[Assignment], comp: Composition, table: ElementTable) -> tuple[float, float]:
+    """Best ICSD mean log frequency and pair probability over assignments of ``comp`` (per-atom charges allowed).
+
+    As the kernel's: the anion is the most electronegative element (its most negative charge), the
+    pair probability the mean over the distinct cation species.
+    """
+    logfreq = icsd_log_frequency(table.oxidation_set).ravel()
+    pair = pair_probability_matrix(table.oxidation_set)
+    slots = _species_slots(table.oxidation_set)
+    counts = dict(zip(comp.symbols, comp.counts))
     en = table.electronegativity
-    anion = max(assignment, key=lambda s: (en[table.index(s)], -list(assignment).index(s)))
-    qa = min(per_atom[anion])
-    cations = sorted({(s, q) for s, qs in per_atom.items() for q in qs if q > 0})
-    if qa >= 0 or not cations:
-        return float(icsd), 0.0
-    return float(icsd), float(np.mean([pair[slot(anion, qa), slot(s, q)] for s, q in cations]))
+    anion = max(comp.symbols, key=lambda s: (en[table.index(s)], -comp.symbols.index(s)))
+    atoms = sum(comp.counts)
+    best_icsd = best_pair = -np.inf
+    for assignment in assignments:
+        per_atom = {s: ([q] * counts[s] if isinstance(q, int) else list(q)) for s, q in assignment.items()}
+        icsd = sum(logfreq[slots[s, q]] for s, qs in per_atom.items() for q in qs) / atoms
+        qa = min(per_atom[anion])
+        cations = {(s, q) for s, qs in per_atom.items() for q in qs if q > 0}
+        prob = 0.0
+        if qa < 0 and cations:
+            a_slot = slots[anion, qa]
+            prob = sum(pair[a_slot, slots[c]] for c in cations) / len(cations)
+        best_icsd, best_pair = max(best_icsd, float(icsd)), max(best_pair, float(prob))
+    return best_icsd, best_pair
 
 
 def rule_oxidation_scores(batch: CompArrays, rule: Rule) -> tuple[np.ndarray, np.ndarray]:
@@ -139,10 +157,8 @@ def rule_oxidation_scores(batch: CompArrays, rule: Rule) -> tuple[np.ndarray, np
         rows = np.flatnonzero(mixed.any(axis=1))
         comps = batch.take(rows).compositions()
         for r, why in zip(rows, explain_many(comps, rule)):
-            counts = dict(zip(why.composition.symbols, why.composition.counts))
-            for assignment in why.assignments:
-                a_icsd, a_pair = assignment_scores(assignment, counts, table)
-                icsd[r], pair[r] = max(icsd[r], a_icsd), max(pair[r], a_pair)
+            a_icsd, a_pair = assignment_scores(why.assignments, why.composition, table)
+            icsd[r], pair[r] = max(icsd[r], a_icsd), max(pair[r], a_pair)
     if rule.alloys and len(batch):
         alloy = np.isin(symbols[batch.elems], sorted(alloy_metals())).all(axis=1) & ~np.isfinite(icsd)
         icsd[alloy], pair[alloy] = np.log(MIN_FREQUENCY), 0.0
