@@ -32,6 +32,13 @@ ANION_RGB: dict[str, RGB] = {
     "other": (140, 140, 140),
 }
 
+#: The projection's score bands of missing compositions, best first (their score floors live in core.rank),
+#: from red to grey: the best stand out, the bulk recedes.
+SCORE_BAND_NAMES: tuple[str, ...] = ("top 5%", "5-25%", "25-50%", "50-100%")
+SCORE_RGB: dict[str, RGB] = dict(
+    zip(SCORE_BAND_NAMES, ((255, 60, 60), (250, 205, 50), (185, 160, 200), (110, 110, 130)), strict=True)
+)
+
 #: One glyph per label, category and anion class: distinct within each colouring, one cell wide.
 CATEGORY_GLYPH: dict[str, str] = {
     "standard": "●",
@@ -41,6 +48,7 @@ CATEGORY_GLYPH: dict[str, str] = {
     "allowed": "+",
     "forbidden": "×",
 }
+SCORE_GLYPH: dict[str, str] = dict(zip(SCORE_BAND_NAMES, ("▲", "■", "□", "◇"), strict=True))
 ANION_GLYPH: dict[str, str] = {
     "pnictide": "▲",
     "halide": "■",
@@ -55,6 +63,7 @@ DRAW_ORDER = (
     "unlikely",
     "other",
     "forbidden",
+    *SCORE_BAND_NAMES[:0:-1],
     "missing",
     "allowed",
     "pnictide",
@@ -63,6 +72,7 @@ DRAW_ORDER = (
     "oxide",
     "standard",
     "interesting",
+    SCORE_BAND_NAMES[0],
 )
 
 #: Sequential heat-map colours of the periodic table (viridis stops, low to high): distinct on
@@ -80,6 +90,7 @@ def hex_colour(rgb: RGB) -> str:
 
 CATEGORY_HEX: dict[str, str] = {k: hex_colour(v) for k, v in CATEGORY_RGB.items()}
 ANION_HEX: dict[str, str] = {k: hex_colour(v) for k, v in ANION_RGB.items()}
+SCORE_HEX: dict[str, str] = {k: hex_colour(v) for k, v in SCORE_RGB.items()}
 
 
 def draw_rank(name: str) -> tuple[int, str]:
@@ -88,7 +99,10 @@ def draw_rank(name: str) -> tuple[int, str]:
 
 
 def colouring_palette(colouring: str) -> tuple[dict[str, RGB], dict[str, str]]:
-    """(RGB, glyph) maps of a colouring: 'category' (labels and categories) or 'anion'."""
+    """(RGB, glyph) maps of a colouring: 'category' (labels and categories), 'anion', or 'score' (the
+    categories, with missing compositions in score bands)."""
     if colouring == "anion":
         return ANION_RGB, ANION_GLYPH
+    if colouring == "score":
+        return {**CATEGORY_RGB, **SCORE_RGB}, {**CATEGORY_GLYPH, **SCORE_GLYPH}
     return CATEGORY_RGB, CATEGORY_GLYPH

@@ -23,10 +23,31 @@ from chemspace.core.elements import parse_system
 from chemspace.core.errors import CancelledError, InputError
 from chemspace.core.export import output_format
 from chemspace.core.known import KnownSet
+from chemspace.core.palette import SCORE_BAND_NAMES
 from chemspace.core.rank_model import LEARNED, Scorer, check_method, scorer_for
 from chemspace.core.rank_pool import AllowedEnumerator, CompArrays, check_rule, comps_to_arrays
-from chemspace.core.rank_signals import NEIGHBOUR_COLUMN, SIGNAL_NAMES, KnownContext
+from chemspace.core.rank_rule import RuleContext
+from chemspace.core.rank_signals import NEIGHBOUR_COLUMN, SIGNAL_NAMES
 from chemspace.core.rule import Rule, check_arity
+
+#: Score bands of the app's projection, best first: (name, lowest score in the band). A score is a
+#: percentile among the arity's missing compositions, so "top 5%" holds about 5% of them.
+SCORE_BANDS: tuple[tuple[str, float], ...] = tuple(zip(SCORE_BAND_NAMES, (0.95, 0.75, 0.5, -np.inf)))
+
+
+def score_bands(scores: np.ndarray) -> np.ndarray:
+    """The SCORE_BANDS name of each score (a forbidden composition's -inf falls in the last band)."""
+    names = np.array([name for name, _ in SCORE_BANDS], dtype=object)
+    floors = np.array([floor for _, floor in SCORE_BANDS])
+    return names[np.argmax(np.asarray(scores)[:, None] >= floors[None, :], axis=1)]
+
+
+def top_share_text(score: float) -> str:
+    """'top 0.43%': the share of the arity's missing compositions scoring at least as high ('—' when forbidden)."""
+    if not np.isfinite(score):
+        return "—"
+    share = 100.0 * (1.0 - score)
+    return "top <0.001%" if share < 0.001 else f"top {share:.2g}%"
 
 
 @dataclass
@@ -42,7 +63,7 @@ class Ranker:
     def __post_init__(self) -> None:
         check_rule(self.rule)
         check_method(self.method)
-        self.context = KnownContext.build(self.known, self.rule)
+        self.context = RuleContext.build(self.known, self.rule)
         self._scorers: dict[int, Scorer] = {}
 
     def scorer(self, arity: int) -> Scorer:

@@ -19,7 +19,6 @@ from chemspace.core import kernels
 from chemspace.core.composition import Composition
 from chemspace.core.elements import all_symbols, atomic_numbers, element_table
 from chemspace.core.engine import ArityPlan, charge_tables, subset_flags
-from chemspace.core.errors import InputError
 from chemspace.core.rule import Rule, check_arity
 
 
@@ -73,13 +72,8 @@ def comps_to_arrays(comps: Sequence[Composition]) -> dict[int, tuple[np.ndarray,
 
 
 def check_rule(rule: Rule) -> Rule:
-    """The rule, validated; the ranking enumerates with the census kernels, which implement the paper's switches."""
-    rule.validated()
-    if not rule.is_paper:
-        raise InputError(
-            "rank supports the paper's filter only (charge neutrality + Pauling, no alloys or mixed valence)"
-        )
-    return rule
+    """The rule, validated: the census kernels enumerate under every switch (Pauling, alloys, mixed valence)."""
+    return rule.validated()
 
 
 @dataclass
@@ -94,7 +88,7 @@ class AllowedEnumerator:
         check_arity(self.arity)
         check_rule(self.rule)
         table = element_table(self.rule.oxidation_states, self.pool)
-        self.tables = charge_tables(table)
+        self.tables = charge_tables(table, self.rule)
         self.plan = ArityPlan(self.arity, self.rule.max_stoich, self.tables)
         tuples = kernels.weight_tuples(self.arity, self.rule.max_stoich)
         self._coprime = np.gcd.reduce(tuples, axis=1) == 1

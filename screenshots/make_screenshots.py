@@ -5,9 +5,10 @@
 Whole space (arities 2-4, ~20 s with a warm JIT cache): the census dashboard (Table 2) at 120x34,
 200x60 (the heat map beside it) and 80x24, and the periodic table of binary allowed compositions
 (Fig. 1). The whole space's binaries projected with magpie + UMAP (Fig. 2), the cursor on a point.
-System mode Li-Zn-Sn-O: the system table, the help screen, and every tab at 80x24, the system
-table with ``NO_COLOR=1``. Last, the real app in tmux with ``TERM=xterm`` (16 colours) at 80x24,
-captured with its colours and drawn by rich. ``--fast`` counts binaries only for the whole space.
+System mode Li-Zn-Sn-O: the system table (with its scores), the help screen, and every tab at
+80x24 (the projection also coloured by score), the system table with ``NO_COLOR=1``. Last, the
+real app in tmux with ``TERM=xterm`` (16 colours) at 80x24, captured with its colours and drawn by
+rich. ``--fast`` counts binaries only for the whole space.
 """
 
 from __future__ import annotations
@@ -88,10 +89,18 @@ async def _projection(pilot: Pilot, app: ChemspaceApp) -> None:
 
 async def _system(pilot: Pilot, app: ChemspaceApp) -> None:
     await _tab(pilot, app, "4")
+    await _until(pilot, lambda: app.system_pane is not None and app.system_pane.scores is not None)
     if not app.main.query_one("#system-filter").value:
         await pilot.press("slash", *"Sn4+ Zn", "enter")
         await pilot.pause(0.3)
         await pilot.press("down", "down")
+
+
+async def _projection_by_score(pilot: Pilot, app: ChemspaceApp) -> None:
+    await _projection(pilot, app)
+    if app.projection_pane.colouring != "score":
+        await pilot.press("t")
+    await _until(pilot, lambda: app.projection_pane.data is not None and app.projection_pane.data.bands is not None)
 
 
 async def _help(pilot: Pilot, app: ChemspaceApp) -> None:
@@ -102,8 +111,10 @@ def _app(settings: CensusSettings, system: tuple[str, ...] | None = None, reduce
     return ChemspaceApp(AppOptions(settings=settings, system=system, reducer=reducer), show_elapsed=False)
 
 
-def tmux_capture(name: str, env: dict[str, str], keys: list[list[str]], size: tuple[int, int] = (80, 24)) -> None:
-    """Run the real app in tmux (its own terminal settings), send keys, capture the screen with colours."""
+def tmux_capture(
+    name: str, env: dict[str, str], keys: list[list[str]], size: tuple[int, int] = (80, 24), until: str = ""
+) -> None:
+    """Run the real app in tmux (its own terminal settings), send keys, wait for ``until`` on screen, capture it."""
     if shutil.which("tmux") is None:
         print(f"no tmux: {name} not made")
         return
@@ -120,6 +131,10 @@ def tmux_capture(name: str, env: dict[str, str], keys: list[list[str]], size: tu
         for group in keys:  # one group at a time: a human's pace, not a paste
             subprocess.run(["tmux", "send-keys", "-t", session, *group])
             time.sleep(1.0)
+        while until not in _capture(session, colours=False):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the app in tmux never showed {until!r}")
+            time.sleep(0.5)
         screen = _capture(session, colours=True)
     finally:
         subprocess.run(["tmux", "kill-session", "-t", session])
@@ -156,13 +171,14 @@ async def main(fast: bool) -> None:
             ("help", (120, 34), _help),
             ("periodic-80x24", (80, 24), _periodic),
             ("projection-80x24", (80, 24), _projection),
+            ("projection-score-80x24", (80, 24), _projection_by_score),
             ("system-80x24", (80, 24), _system),
         ],
     )
     os.environ["NO_COLOR"] = "1"  # read (and removed) by the app when it starts
     await _shoot(_app(system, SYSTEM), [("system-no-color-80x24", (80, 24), _system)])
     keys = [["4"], ["/"], ["S", "n", "4", "+", " ", "Z", "n", "Enter"], ["Down", "Down"]]
-    tmux_capture("system-xterm-80x24", {"TERM": "xterm", "COLORTERM": ""}, keys)
+    tmux_capture("system-xterm-80x24", {"TERM": "xterm", "COLORTERM": ""}, keys, until="top ")  # scores shown
 
 
 if __name__ == "__main__":

@@ -7,8 +7,10 @@ from __future__ import annotations
 import asyncio
 import csv
 import json
+import math
 import re
 
+import numpy as np
 import pytest
 from app_helpers import SYSTEM, SpyProjector, imported_set, make_app, system_app, text_of, wait_for, wait_ready
 from textual.widgets import DataTable, Input, Select
@@ -222,6 +224,52 @@ def test_projection_cursor_moves_between_points_and_shows_them() -> None:
             assert plot.cursor == 0 and plot.has_focus
 
     run(scenario())
+
+
+def test_t_colours_missing_points_by_score_band_with_a_legend(tmp_path) -> None:
+    """t colours the missing points by the ranking's score band (the others keep their category), says what the
+    bands mean, and t again returns to the categories."""
+    from chemspace.core.palette import SCORE_BAND_NAMES
+    from chemspace.core.rank import score_bands, score_compositions
+    from chemspace.tui.panes.projection import SCORE_NOTE
+
+    known = imported_set(tmp_path, "icsd")
+
+    async def scenario() -> None:
+        app = system_app(SpyProjector(), known=known)
+        async with app.run_test(size=(120, 36)) as pilot:
+            await wait_ready(pilot)
+            await pilot.press("3")
+            await wait_for(pilot, lambda: "drawn" in status(app), state=lambda: status(app))
+            await pilot.press("t")
+            pane = app.projection_pane
+            assert pane.colouring == "score"
+            await wait_for(pilot, lambda: pane.data is not None and pane.data.bands is not None)
+            data = pane.data
+            missing = np.flatnonzero(data.labels.astype(str) == "missing")
+            assert len(missing) and len(missing) < len(data)
+            expected = score_compositions([parse_formula(data.formulas[i]) for i in missing], known, app.settings.rule)
+            assert list(data.bands[missing]) == list(score_bands(expected))
+            others = np.setdiff1d(np.arange(len(data)), missing)
+            assert list(data.bands[others]) == [str(x) for x in data.labels[others]]
+            legend = text_of(app.main.query_one("#scatter-legend"))
+            assert SCORE_NOTE in legend and "○ missing" not in legend
+            assert all(name in legend for name in set(data.bands[missing]))
+            assert set(data.bands[missing]) <= set(SCORE_BAND_NAMES)
+            await pilot.press("t")
+            assert pane.colouring == "category" and "○ missing" in text_of(app.main.query_one("#scatter-legend"))
+
+    run(scenario())
+
+
+def test_score_bands_have_their_own_glyphs_beside_the_categories() -> None:
+    """Colouring by score shows bands next to categories: every glyph differs, so NO_COLOR keeps them apart."""
+    from chemspace.core.palette import SCORE_BAND_NAMES
+    from chemspace.tui.widgets.style import marked
+
+    names = (*CATEGORIES, "allowed", "forbidden", *SCORE_BAND_NAMES)
+    glyphs = [marked(n, "score").plain.split()[0] for n in names]
+    assert len(set(glyphs)) == len(names) and all(len(g) == 1 for g in glyphs)
 
 
 def test_the_plot_draws_for_the_size_it_is_rendered_at() -> None:
@@ -518,6 +566,50 @@ def test_check_box_explains_a_typed_formula() -> None:
             assert "not a formula" in text_of(app.screen.query_one("#check-result"))
             await pilot.press("escape")
             assert app.screen is app.main
+
+    run(scenario())
+
+
+def test_system_scores_missing_rows_sorts_best_first_and_back_and_follows_the_rule(tmp_path) -> None:
+    """The score column holds the ranking's score of each missing row (— for the others); t sorts by it, best
+    first, and back; an alloy switch rescores under the new rule."""
+    from chemspace.core.rank import score_compositions, top_share_text
+
+    known = imported_set(tmp_path, "icsd")
+
+    async def scenario() -> None:
+        app = system_app(known=known)
+        async with app.run_test(size=(140, 36)) as pilot:
+            await wait_ready(pilot)
+            await pilot.press("4")
+            pane = app.system_pane
+            missing = [r for r in app.system_rows if r.category == "missing"]
+            expected = score_compositions([r.composition for r in missing], known, app.settings.rule)
+            assert pane.scores == pytest.approx(dict(zip((r.formula for r in missing), expected.tolist())))
+            table = app.main.query_one(DataTable)
+            score_at = list(table.columns).index("score")
+            explorer = app.main.query_one(SystemExplorer)
+            before = [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
+            for i in range(0, table.row_count, 97):
+                row = explorer.shown_rows[i]
+                cell = str(table.get_row_at(i)[score_at])
+                assert cell == (top_share_text(pane.scores[row.formula]) if row.category == "missing" else "—")
+            await pilot.press("t")
+            order = [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
+            best = sorted(pane.scores.values(), reverse=True)
+            assert [pane.scores[f] for f in order[: len(best)]] == best
+            assert set(order[len(best) :]).isdisjoint(pane.scores)
+            await pilot.press("t")
+            assert [str(table.get_row_at(i)[0]) for i in range(table.row_count)] == before
+            paper_rows = pane.rows
+            await pilot.press("A")
+            assert app.settings.rule.alloys
+            await wait_for(pilot, lambda: pane.rows not in (None, paper_rows) and pane.scores is not None)
+            li_zn = [r for r in pane.rows if set(r.composition.symbols) == {"Li", "Zn"} and r.category == "missing"]
+            assert li_zn and all(r.basis == "alloy" for r in li_zn if not r.assignments)
+            assert all(math.isfinite(pane.scores[r.formula]) for r in li_zn)
+            missing = [r for r in pane.rows if r.category == "missing"]
+            assert set(pane.scores) == {r.formula for r in missing}
 
     run(scenario())
 

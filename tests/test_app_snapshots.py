@@ -87,3 +87,19 @@ def test_help_80x24(snap_compare) -> None:
 def test_export_dialog_80x24(snap_compare, monkeypatch) -> None:
     monkeypatch.setenv("CHEMSPACE_EXPORT_DIR", "/exports")
     assert snap_compare(system_app(), terminal_size=SMALL, run_before=lambda pilot: _ready(pilot, "4", "e"))
+
+
+def test_system_80x24_best_first(snap_compare) -> None:
+    """t: the missing compositions by plausibility score, best first, with the score column."""
+    assert snap_compare(system_app(), terminal_size=SMALL, run_before=lambda pilot: _ready(pilot, "4", "t"))
+
+
+def test_projection_80x24_coloured_by_score(snap_compare) -> None:
+    async def before(pilot: Pilot) -> None:
+        await _projection_drawn(pilot)
+        await pilot.press("t")
+        pane = pilot.app.projection_pane  # type: ignore[attr-defined]
+        await wait_for(pilot, lambda: pane.data is not None and pane.data.bands is not None)
+        await _quiet(pilot)
+
+    assert snap_compare(system_app(SpyProjector()), terminal_size=SMALL, run_before=before)

@@ -12,15 +12,18 @@ import numpy as np
 import pytest
 
 from chemspace.core.composition import Composition, parse_formula
+from chemspace.core.elements import element_table
+from chemspace.core.explain import explain
 from chemspace.core.known import KnownEntry, build_set, import_file
 from chemspace.core.rank import Ranker, rank_arity, rank_system, score_compositions
 from chemspace.core.rank_eval import without
 from chemspace.core.rank_model import cache_path, known_allowed, scorer_for
 from chemspace.core.rank_pool import AllowedEnumerator, comps_to_arrays, system_allowed
+from chemspace.core.rank_rule import RuleContext, single_state_scores
 from chemspace.core.rank_signals import SIGNAL_NAMES, KnownContext
 from chemspace.core.rule import Rule
 
-from smact_reference import smact_allowed
+from smact_reference import smact_allowed, smact_verdict
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -67,43 +70,102 @@ def test_pool_is_smact_allowed_set() -> None:
     assert ours == expected and len(ours) == 728
 
 
+class SmactOxidation:
+    """The two oxidation signals of one assignment, from smact's own tables (OxidationStateProbabilityFinder,
+    the ICSD-24 counts), atom by atom so that mixed-valence assignments score too."""
+
+    def __init__(self) -> None:
+        from smact import data_directory
+        from smact.oxidation_states import OxidationStateProbabilityFinder
+
+        self.finder = OxidationStateProbabilityFinder()
+        doc = json.loads((Path(data_directory) / "oxidation_states_icsd24_counts.json").read_text())
+        self.freq = {(r["element"], r["oxidation_state"]): r["results_count"] for r in doc}
+        self.totals: dict[str, int] = {}
+        for (el, _), n in self.freq.items():
+            self.totals[el] = self.totals.get(el, 0) + n
+
+    def scores(self, atoms: list[tuple[str, int]]) -> tuple[float, float]:
+        """(ICSD mean log frequency, pair probability) of per-atom (element, charge) pairs."""
+        from smact import Species
+
+        logs = [math.log(max(self.freq.get((s, q), 0) / self.totals[s], 1e-4)) for s, q in atoms]
+        anion_el = max(dict.fromkeys(s for s, _ in atoms), key=lambda s: Species(s, 0).pauling_eneg)
+        anion = Species(anion_el, min(q for s, q in atoms if s == anion_el))
+        probs = []
+        for s, q in sorted({(s, q) for s, q in atoms if q > 0}):
+            try:
+                probs.append(self.finder.pair_probability(anion, Species(s, q)))
+            except (KeyError, ValueError):
+                probs.append(0.0)
+        pair = sum(probs) / len(probs) if probs and anion.oxidation < 0 else 0.0
+        return sum(logs) / len(logs), pair
+
+
 def test_oxidation_signals_follow_smact_tables() -> None:
     """Best pair probability = max over smact's allowed assignments of OxidationStateProbabilityFinder's mean;
     best ICSD likelihood = max of the atom-weighted mean log frequency from smact's ICSD-24 counts."""
-    from smact import Species, data_directory
-    from smact.oxidation_states import OxidationStateProbabilityFinder
-
-    finder = OxidationStateProbabilityFinder()
-    counts_doc = json.loads((Path(data_directory) / "oxidation_states_icsd24_counts.json").read_text())
-    freq: dict[tuple[str, int], int] = {(r["element"], r["oxidation_state"]): r["results_count"] for r in counts_doc}
-    totals: dict[str, int] = {}
-    for (el, _), n in freq.items():
-        totals[el] = totals.get(el, 0) + n
+    smact_scores = SmactOxidation()
     comps = [parse_formula(f) for f in ("Fe2O3", "FeO", "SnO2", "Li2ZnSnO4", "CuCl", "Mn3O4", "TiS2", "NaCl", "Sb2S3")]
     ctx = KnownContext.build(None, Rule())
     for positions, batch in comps_to_arrays(comps).values():
         sig = ctx.signals(batch)
         for row, pos in enumerate(positions):
             comp = comps[pos]
-            best_pair, best_icsd = -math.inf, -math.inf
+            best_icsd, best_pair = -math.inf, -math.inf
             for ox in _smact_species(comp.symbols, comp.counts):
-                species = [Species(s, q) for s, q in zip(comp.symbols, ox)]
-                anion = max(species, key=lambda sp: sp.pauling_eneg)
-                probs = []
-                for sp in species:
-                    if sp.oxidation > 0:
-                        try:
-                            probs.append(finder.pair_probability(anion, sp))
-                        except (KeyError, ValueError):
-                            probs.append(0.0)
-                best_pair = max(best_pair, sum(probs) / len(probs) if probs else 0.0)
-                logs = [
-                    n * math.log(max(freq.get((s, q), 0) / totals[s], 1e-4))
-                    for s, q, n in zip(comp.symbols, ox, comp.counts)
-                ]
-                best_icsd = max(best_icsd, sum(logs) / sum(comp.counts))
+                atoms = [(s, q) for s, q, n in zip(comp.symbols, ox, comp.counts) for _ in range(n)]
+                icsd, pair = smact_scores.scores(atoms)
+                best_icsd, best_pair = max(best_icsd, icsd), max(best_pair, pair)
             assert sig[row, SIGNAL_NAMES.index("oxidation_pair")] == pytest.approx(best_pair), comp.formula
             assert sig[row, SIGNAL_NAMES.index("oxidation_icsd")] == pytest.approx(best_icsd), comp.formula
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [Rule(pauling=False), Rule(alloys=True), Rule(mixed_valence=True), Rule(pauling=False, alloys=True)],
+    ids=lambda r: r.describe(),
+)
+def test_oxidation_signals_follow_the_rules_assignments(rule: Rule) -> None:
+    """Under a switch the oxidation signals are the best over the assignments that rule accepts (smact_validity's
+    verdict, listed by explain), scored with smact's tables; an alloy with no assignment gets the floor."""
+    smact_scores = SmactOxidation()
+    comps = [c for part in system_allowed(rule, ("Fe", "Cu", "Sn", "S")) for c in part.compositions()]
+    comps = random.Random(7).sample(comps, 150) + [parse_formula(f) for f in ("Fe3S4", "CuSn", "Li2SnO", "Fe3O4")]
+    ctx = RuleContext.build(None, rule)
+    for positions, batch in comps_to_arrays(comps).values():
+        sig = ctx.signals(batch, with_neighbour=False)
+        for row, pos in enumerate(positions):
+            comp = comps[pos]
+            why = explain(comp, rule)
+            verdict = smact_verdict(comp, rule)
+            assert verdict is None or why.allowed == verdict, comp.formula  # None: smact gave up
+            best_icsd, best_pair = (-math.inf, -math.inf) if why.allowed else (math.nan, math.nan)
+            if why.allowed and not why.assignments:  # an alloy of metals
+                best_icsd, best_pair = math.log(1e-4), 0.0
+            for assignment in why.assignments:
+                n = dict(zip(comp.symbols, comp.counts))
+                atoms = [(s, x) for s, q in assignment.items() for x in ([q] * n[s] if isinstance(q, int) else q)]
+                icsd, pair = smact_scores.scores(atoms)
+                best_icsd, best_pair = max(best_icsd, icsd), max(best_pair, pair)
+            got_icsd = sig[row, SIGNAL_NAMES.index("oxidation_icsd")]
+            got_pair = sig[row, SIGNAL_NAMES.index("oxidation_pair")]
+            if not why.allowed:
+                assert got_icsd == -math.inf, comp.formula
+                continue
+            assert got_icsd == pytest.approx(best_icsd) and got_pair == pytest.approx(best_pair), comp.formula
+
+
+def test_paper_rule_context_is_the_plain_context(mp_half) -> None:
+    """Under the paper's rule the rule-aware signals are the plain ones, bit for bit."""
+    batch = AllowedEnumerator(Rule(), 2).all()
+    np.testing.assert_array_equal(
+        RuleContext.build(mp_half, Rule()).signals(batch), KnownContext.build(mp_half, Rule()).signals(batch)
+    )
+    icsd, pair = single_state_scores(batch, element_table("smact14"), pauling=True)
+    plain = KnownContext.build(None, Rule()).signals(batch, with_neighbour=False)
+    np.testing.assert_allclose(icsd, plain[:, SIGNAL_NAMES.index("oxidation_icsd")])
+    np.testing.assert_allclose(pair, plain[:, SIGNAL_NAMES.index("oxidation_pair")])
 
 
 def test_signals_of_a_known_composition_are_leave_one_out(mp_half) -> None:

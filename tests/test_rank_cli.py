@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import itertools
 import json
+import math
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -12,10 +13,13 @@ import pytest
 from test_rank import dev_data
 from typer.testing import CliRunner
 
-from chemspace.core.composition import parse_formula
+from chemspace.core.composition import Composition, parse_formula
 from chemspace.core.known import import_file
 from chemspace.core.rank_signals import SIGNAL_NAMES
+from chemspace.core.rule import Rule
 from chemspace.tui.cli import app
+
+from smact_reference import smact_verdict
 
 runner = CliRunner()
 
@@ -87,15 +91,51 @@ def test_rank_evaluate_json(known_file: str) -> None:
         (["rank", "--arity", "3", "--elements", "Li,O"], "arity 3 needs 3"),
         (["rank", "--arity", "2", "--elements", "Li,Oo"], "unknown element symbol 'Oo'"),
         (["rank", "--system", "Li-O", "--known", "no-such-set"], "no-such-set"),
-        (["rank", "--system", "Li-O", "--no-pauling"], None),
+        (["rank", "--evaluate", "--arity", "2", "--alloys"], "the paper's rule only"),
+        (["rank", "--system", "Li-O", "--oxidation-states", "nope"], "nope"),
+        (["rank", "--system", "Li-O", "--alloy"], None),
     ],
 )
 def test_rank_bad_input_one_line(args: list[str], message: str | None) -> None:
     result = runner.invoke(app, [*args, "--known", "none"] if "--known" not in args else args)
-    if message is None:  # not an option of rank: typer's usage error
+    if message is None:  # a misspelt option: typer's usage error
         assert result.exit_code == 2
         return
     assert result.exit_code == 1, result.output
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("error:") and message in lines[0], result.stderr
     assert "Traceback" not in result.output
+
+
+def _every_composition(system: tuple[str, ...], max_stoich: int = 8) -> list[Composition]:
+    """Every reduced composition of 2..n of the system's elements, coefficients 1..max_stoich (by brute force)."""
+    out = []
+    for n in range(2, len(system) + 1):
+        for symbols in itertools.combinations(system, n):
+            for counts in itertools.product(range(1, max_stoich + 1), repeat=n):
+                if math.gcd(*counts) == 1:
+                    out.append(Composition.from_counts(dict(zip(symbols, counts))))
+    return out
+
+
+@pytest.mark.parametrize(
+    "switches",
+    [["--alloys"], ["--no-pauling"], ["--mixed-valence"], ["--no-pauling", "--alloys", "--mixed-valence"]],
+)
+def test_rank_system_under_switches_lists_exactly_smact_allowed_missing(known_file: str, switches: list[str]) -> None:
+    system = ("Fe", "Cu", "S")
+    result = runner.invoke(app, ["rank", "--system", "-".join(system), "--known", known_file, *switches, "--json"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    rule = Rule(pauling="--no-pauling" not in switches, alloys="--alloys" in switches)
+    rule = rule.with_switches(mixed_valence="--mixed-valence" in switches)
+    assert doc["rule"] == rule.as_dict()
+    listed = [parse_formula(r["formula"]) for r in doc["rows"]]
+    assert len(set(listed)) == len(listed)
+    assert all(math.isfinite(r["score"]) for r in doc["rows"])  # every allowed composition gets a real score
+    known = import_file(Path(known_file))
+    verdicts = {c: smact_verdict(c, rule) for c in _every_composition(system)}
+    decided = {c for c, v in verdicts.items() if v is not None}  # smact gives up on a few mixed-valence ones
+    expected = {c for c in decided if verdicts[c] and c not in known}
+    assert {c for c in listed if c in decided} == expected
+    assert expected - {c for c in listed} == set()

@@ -21,8 +21,11 @@ from chemspace.core.rank_model import LEARNED, METHODS, check_method
 from chemspace.core.rank_signals import NO_VECTOR_DISTANCE
 from chemspace.core.rule import Rule, arity_name, check_arity
 from chemspace.tui.options import (
+    AlloysOpt,
     KnownOpt,
     MaxStoichOpt,
+    MixedValenceOpt,
+    NoPaulingOpt,
     OxStatesOpt,
     SeedOpt,
     err_console,
@@ -66,9 +69,12 @@ def rank_command(
     seed: SeedOpt = 42,
     max_stoich: MaxStoichOpt = 8,
     oxidation_states: OxStatesOpt = "smact14",
+    no_pauling: NoPaulingOpt = False,
+    alloys: AlloysOpt = False,
+    mixed_valence: MixedValenceOpt = False,
 ) -> None:
-    """Score missing compositions (allowed, not known): formula, score, rank and the signals behind it."""
-    rule = rule_from_options(max_stoich, oxidation_states)
+    """Score missing compositions (allowed under the rule, not known): formula, score, rank, the signals behind it."""
+    rule = rule_from_options(max_stoich, oxidation_states, no_pauling, alloys, mixed_valence)
     check_method(method)
     if out is not None:
         output_format(out)
@@ -90,15 +96,17 @@ def rank_command(
         with err_console.status(f"ranking {system} (the first run fits and caches the scorers)"):
             ranking = rank_system(system, ranker, top)
         title = f"{system}: {len(ranking):,} missing compositions"
+        title += "" if rule.is_paper else f" ({rule.describe()})"
     else:
         pool = tuple(e.strip() for e in elements.replace("-", ",").split(",") if e.strip()) if elements else None
         ranking = _rank_arity_with_progress(arity, ranker, top or DEFAULT_ARITY_TOP, pool)
         title = f"top {len(ranking):,} of {ranking.considered:,} missing {arity_name(arity)} compositions"
+        title += "" if rule.is_paper else f" ({rule.describe()})"
     if out is not None:
         write_ranking(ranking, out)
         err_console.print(f"wrote {len(ranking):,} rows to {out}", highlight=False)
     if as_json:
-        typer.echo(json.dumps(_ranking_json(ranking, known_set.name if known_set else None, method)))
+        typer.echo(json.dumps(_ranking_json(ranking, known_set.name if known_set else None, method, rule)))
     elif out is None:
         Console().print(_ranking_table(ranking, title))
         for a, line in ranking.scorer_lines.items():
@@ -121,10 +129,11 @@ def _rank_arity_with_progress(arity: int, ranker: Ranker, top: int, pool: tuple[
         )
 
 
-def _ranking_json(ranking: Ranking, known_name: str | None, method: str) -> dict:
+def _ranking_json(ranking: Ranking, known_name: str | None, method: str, rule: Rule) -> dict:
     return {
         "known": known_name,
         "method": method,
+        "rule": rule.as_dict(),
         "considered": ranking.considered,
         "scorers": {arity_name(a): line for a, line in ranking.scorer_lines.items()},
         "rows": [
@@ -156,6 +165,8 @@ def _evaluate(
 ) -> None:
     if arity is None:
         raise InputError("--evaluate needs --arity N")
+    if not rule.is_paper:
+        raise InputError("--evaluate measures the paper's rule only: drop --no-pauling, --alloys and --mixed-valence")
     check_evaluation(arity, holdout, by)
     known_set = load_known(known)
     if known_set is None:

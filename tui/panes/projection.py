@@ -25,8 +25,10 @@ from chemspace.core.elements import atomic_numbers
 from chemspace.core.errors import InputError
 from chemspace.core.explain import assignment_text, explain
 from chemspace.core.known import KnownSet
+from chemspace.core.rank import score_bands, score_compositions, top_share_text
 from chemspace.core.reduce import Projection, warm_up
-from chemspace.core.rule import CATEGORIES, LABELS, arity_name
+from chemspace.core.rule import CATEGORIES, LABELS, Category, arity_name
+from chemspace.core.rule import Label as Verdict
 from chemspace.tui.panes.base import CensusState, ExportJob, Pane, focus_now, yield_cpu_to_interface
 from chemspace.tui.panes.periodic import cycle
 from chemspace.tui.widgets.scatter import COLOURINGS, ProjectionData, ProjectionPlot, legend
@@ -71,6 +73,28 @@ def highlight_mask(formulas: list[str], text: str) -> np.ndarray | None:
     return np.array([c == target for c in comps], dtype=bool)
 
 
+class PointScoresReady(Message, bubble=False):
+    """Plausibility scores of one projection's points (-inf where not scored), or why there are none."""
+
+    def __init__(self, key: tuple, scores: np.ndarray | None, reason: str = "") -> None:
+        super().__init__()
+        self.key = key
+        self.scores = scores
+        self.reason = reason
+
+
+#: Points the score colouring scores: the missing ones (every allowed one without a known set).
+SCORED_LABELS = (Category.MISSING, Verdict.ALLOWED)
+#: What the score colouring's legend says the bands are.
+SCORE_NOTE = "missing points by score: among the top N% of the arity's missing compositions"
+
+
+def point_bands(labels: np.ndarray, scores: np.ndarray) -> np.ndarray:
+    """Each point's class under the score colouring: its score band when scored, else its label."""
+    scored = np.isin(labels.astype(str), [str(x) for x in SCORED_LABELS])
+    return np.where(scored, score_bands(scores), labels.astype(object))
+
+
 class ProjectionPane(Pane):
     """Selectors, status, the scatter plot with its cursor, the point under the cursor and the legend."""
 
@@ -81,6 +105,12 @@ class ProjectionPane(Pane):
         Binding("m", "next_embedding", "Embedding", tooltip="projection: next element embedding"),
         Binding("d", "next_reducer", "Reducer", tooltip="projection: next dimension reducer (PCA, t-SNE, UMAP)"),
         Binding("o", "toggle_colouring", "Colour", tooltip="projection: colour by category or by anion class"),
+        Binding(
+            "t",
+            "toggle_score_colouring",
+            "Score",
+            tooltip="projection: colour missing points by plausibility score band (again: by category)",
+        ),
         Binding(
             "f",
             "find",
@@ -117,6 +147,7 @@ class ProjectionPane(Pane):
         self.projections: dict[tuple, Projection] = {}
         self.data: ProjectionData | None = None
         self.highlight: np.ndarray | None = None
+        self.point_scores: dict[tuple, np.ndarray] = {}
         self._lock = threading.Lock()
 
     def compose(self) -> ComposeResult:
@@ -253,6 +284,7 @@ class ProjectionPane(Pane):
 
     def _show(self, projection: Projection) -> None:
         self.data = ProjectionData.from_projection(projection)
+        self._attach_scores()
         self.highlight = self._mask(self.query_one("#find", Input).value)
         self._draw(self.data, f"{arity_name(self.arity, title=True)} · {self.embedding} · {self.reducer}")
 
@@ -260,7 +292,11 @@ class ProjectionPane(Pane):
         plot = self.query_one(ProjectionPlot)
         plot.show(data, self.colouring, title, self.highlight)
         classes = [] if data is None else sorted({str(c) for c in data.classes(self.colouring)})
-        self.query_one("#scatter-legend", Static).update(legend(classes, self.colouring) if classes else "")
+        text = legend(classes, self.colouring) if classes else Text()
+        if classes and self.colouring == "score":
+            scored = data is not None and data.bands is not None
+            text.append("\n" + (SCORE_NOTE if scored else "scoring the missing points…"), style="dim")
+        self.query_one("#scatter-legend", Static).update(text)
         self.query_one("#point-info", Static).update("" if data is None else "arrows move the point cursor")
 
     @on(ProjectionPlot.Drawn)
@@ -295,6 +331,8 @@ class ProjectionPane(Pane):
         text.append("  ")
         text.append_text(marked(str(self.data.anions[index]), "anion"))
         why = explain(comp, self.settings.rule)
+        if self.data.scores is not None and np.isfinite(self.data.scores[index]):
+            text.append(f"  score: {top_share_text(float(self.data.scores[index]))} of missing")
         text.append("\n")
         if why.allowed:
             shown = " | ".join(assignment_text(a) for a in why.assignments[:3])
@@ -387,6 +425,7 @@ class ProjectionPane(Pane):
             case "colouring" if value != self.colouring:
                 self.colouring = str(value)
                 if self.data is not None:
+                    self._attach_scores()
                     self._draw(self.data, self.query_one(ProjectionPlot).title)
 
     def action_next_arity(self) -> None:
@@ -405,13 +444,55 @@ class ProjectionPane(Pane):
         """Colour by category or by anion class."""
         self.query_one("#colouring", Select).value = "anion" if self.colouring == "category" else "category"
 
+    def action_toggle_score_colouring(self) -> None:
+        """Colour missing points by score band, or back to the categories."""
+        self.query_one("#colouring", Select).value = "category" if self.colouring == "score" else "score"
+
+    # ------------------------------------------------------------ scores
+
+    def _attach_scores(self) -> None:
+        """Give the shown points their scores (cached per projection), or start scoring them when colouring by score."""
+        data, key = self.data, self.key
+        if data is None or key is None or data.scores is not None:
+            return
+        if key in self.point_scores:
+            data.scores = self.point_scores[key]
+            data.bands = point_bands(data.labels, data.scores)
+        elif self.colouring == "score":
+            self._score_points(key, list(data.formulas), data.labels.copy())
+
+    @work(thread=True, exclusive=True, group="point-scores", exit_on_error=False, description="point scores")
+    def _score_points(self, key: tuple, formulas: list[str], labels: np.ndarray) -> None:
+        """Score the missing points with the ranking under the app's known set and rule."""
+        yield_cpu_to_interface()
+        scores = np.full(len(formulas), -np.inf)
+        rows = np.flatnonzero(np.isin(labels.astype(str), [str(x) for x in SCORED_LABELS]))
+        try:
+            comps = [parse_formula(formulas[i]) for i in rows]
+            scores[rows] = score_compositions(comps, self.known, self.settings.rule)
+        except Exception as exc:  # shown, never fatal: the plot keeps its category colours
+            self.post_message(PointScoresReady(key, None, f"{type(exc).__name__}: {exc}"))
+            return
+        if not get_current_worker().is_cancelled:
+            self.post_message(PointScoresReady(key, scores))
+
+    @on(PointScoresReady)
+    def _points_scored(self, message: PointScoresReady) -> None:
+        if message.scores is None:
+            self.notify(f"scoring failed: {message.reason}", severity="error", timeout=8)
+            return
+        self.point_scores[message.key] = message.scores
+        if message.key == self.key and self.data is not None:
+            self._attach_scores()
+            self._draw(self.data, self.query_one(ProjectionPlot).title)
+
     # ------------------------------------------------------------ export
 
     def export_job(self) -> ExportJob | None:
         projection = self.projections.get(self.key) if self.key is not None else None
         if projection is None:
             return None
-        colouring = self.colouring
+        colouring = "category" if self.colouring == "score" else self.colouring  # figures know no score bands
         title = f"{arity_name(self.arity, title=True)} · {projection.embedding} · {projection.reducer}"
 
         def write(path: Path) -> str:

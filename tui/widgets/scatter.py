@@ -23,7 +23,7 @@ from chemspace.core.palette import colouring_palette, draw_rank
 from chemspace.core.reduce import Projection
 from chemspace.tui.widgets.style import marked
 
-COLOURINGS = ("category", "anion")
+COLOURINGS = ("category", "anion", "score")
 #: Cells the plot's frame and title take from the widget (ticks are off).
 FRAME_WIDTH, FRAME_HEIGHT = 8, 4
 CURSOR_MARKER, HIGHLIGHT_MARKER = "X", "@"
@@ -39,6 +39,8 @@ class ProjectionData:
     x: np.ndarray
     y: np.ndarray
     skipped: int = 0
+    bands: np.ndarray | None = None  # each point's score band (missing points) or label, once scored
+    scores: np.ndarray | None = None  # each point's plausibility score (-inf where not scored)
 
     @classmethod
     def from_projection(cls, projection: Projection) -> ProjectionData:
@@ -56,7 +58,9 @@ class ProjectionData:
         return len(self.x)
 
     def classes(self, colouring: str) -> np.ndarray:
-        """Each point's class under a colouring."""
+        """Each point's class under a colouring ('score' shows the labels until the scores arrive)."""
+        if colouring == "score":
+            return self.labels if self.bands is None else self.bands
         return self.labels if colouring == "category" else self.anions
 
     def cells(self, width: int, height: int) -> tuple[np.ndarray, np.ndarray]:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from rich.text import Text
 
-from chemspace.core.palette import ANION_HEX, CATEGORY_HEX, KNOWN_HEX, colouring_palette
+from chemspace.core.palette import ANION_HEX, CATEGORY_HEX, KNOWN_HEX, SCORE_HEX, colouring_palette
 
 #: Rich styles of the labels and categories (known: cyan, unique: plain).
-LABEL_STYLES: dict[str, str] = {**CATEGORY_HEX, "known": KNOWN_HEX, "unique": ""}
+LABEL_STYLES: dict[str, str] = {**CATEGORY_HEX, **SCORE_HEX, "known": KNOWN_HEX, "unique": ""}
 
 #: Rich styles of the anion classes, for the legend.
 ANION_STYLES: dict[str, str] = dict(ANION_HEX)

@@ -11,12 +11,15 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Input, Label, Select, Static
 
 from chemspace.core.explain import assignment_text
+from chemspace.core.rank import top_share_text
 from chemspace.core.row_query import parse_query
 from chemspace.core.rule import CATEGORIES, LABELS, REASONS, arity_name
 from chemspace.core.system import SystemRow
 from chemspace.tui.widgets.style import marked
 
 COLUMNS = ("formula", "arity", "label", "oxidation", "ids")
+#: The score column's key: sorted by the plausibility score behind it, best first.
+SCORE = "score"
 ALL = "all"
 #: Prefix of the label selector's values that filter forbidden rows by reason.
 REASON = "reason:"
@@ -70,7 +73,9 @@ class SystemExplorer(Vertical):
         self._search: list[str] = []
         self._debounce: Timer | None = None
         self._sort: tuple[str, bool] | None = None
+        self._sort_before_score: tuple[str, bool] | None = None
         self._by_formula: dict[str, SystemRow] = {}
+        self.scores: dict[str, float] | None = None  # formula -> score of the missing rows (None: computing)
 
     def compose(self) -> ComposeResult:
         labels = (*LABELS, *CATEGORIES) if self.with_known else LABELS
@@ -95,6 +100,7 @@ class SystemExplorer(Vertical):
         table.add_column("Formula", key="formula")
         table.add_column("Arity", key="arity")
         table.add_column("Category" if self.with_known else "Label", key="label")
+        table.add_column("Score", key=SCORE)
         table.add_column("Oxidation states", key="oxidation")
         if self.with_known:
             table.add_column(f"Known ({self.known_name})", key="ids")
@@ -106,6 +112,7 @@ class SystemExplorer(Vertical):
     def set_rows(self, rows: list[SystemRow]) -> None:
         """Take every composition of the system (computed in a worker) and show them."""
         self.rows = rows
+        self.scores = None
         self._by_formula = {r.formula: r for r in rows}
         self._search = [
             " ".join((r.formula, *r.composition.symbols, r.label, str(r.reason or ""), _entries_text(r))).lower()
@@ -168,8 +175,7 @@ class SystemExplorer(Vertical):
         table.clear()
         table.add_rows(self._cells(r) for r in self.shown_rows)
         if self._sort is not None:
-            column, reverse = self._sort
-            table.sort(column, key=_sort_key(column), reverse=reverse)
+            self._sort_table(*self._sort)
         count = f"{len(self.shown_rows):,} of {len(self.rows):,} compositions"
         words = self.query_one("#system-filter", Input).value.strip()
         if words:
@@ -194,21 +200,56 @@ class SystemExplorer(Vertical):
             row.formula,
             str(row.arity),
             marked(row.label),
+            self._score_text(row),
             row.oxidation_text() + (f" (+{len(row.assignments) - 1} more)" if len(row.assignments) > 1 else ""),
         ]
         if self.with_known:
             cells.append(_entries_text(row))
         return cells
 
+    def set_scores(self, scores: dict[str, float]) -> None:
+        """Take the missing rows' plausibility scores (computed in a worker) and show them."""
+        self.scores = scores
+        self.apply_filter()
+
+    def _score_text(self, row: SystemRow) -> str:
+        """'top 0.43%' for a scored row, '…' while scoring, '—' for a row the ranking does not score."""
+        if self.scores is None:
+            return "…" if row.allowed and not row.known else "—"
+        return top_share_text(self.scores.get(row.formula, float("-inf")))
+
+    def _sort_table(self, column: str, reverse: bool) -> None:
+        """Sort the table's rows; the score column by the scores behind it (best first, unscored last)."""
+        table = self.query_one(DataTable)
+        if column == SCORE:
+            scores = self.scores or {}
+            table.sort("formula", key=lambda f: -scores.get(str(f), float("-inf")), reverse=reverse)
+        else:
+            table.sort(column, key=_sort_key(column), reverse=reverse)
+
     def sort_by(self, column: str) -> None:
         """Sort by a column; sorting by it again reverses the order."""
         reverse = self._sort is not None and self._sort == (column, False)
         self._sort = (column, reverse)
-        self.query_one(DataTable).sort(column, key=_sort_key(column), reverse=reverse)
+        self._sort_table(column, reverse)
+
+    def toggle_score_sort(self) -> str:
+        """Sort by score, best first (key t); again: back to the order before. Returns a description."""
+        if self._sort is not None and self._sort[0] == SCORE:
+            self._sort = self._sort_before_score
+            self.apply_filter()  # refilled in the rows' own order, then sorted as before
+            return "back to the previous order" if self._sort is None else f"sorted by {self._sort[0]} again"
+        self._sort_before_score = self._sort
+        self._sort = (SCORE, False)
+        self._sort_table(SCORE, False)
+        pending = " (scores still computing: the order follows when they arrive)" if self.scores is None else ""
+        return "missing compositions by plausibility score, best first" + pending
 
     def cycle_sort(self) -> str:
         """Sort by the next column (key s); returns a description."""
         columns = COLUMNS if self.with_known else COLUMNS[:-1]
+        if self._sort is not None and self._sort[0] not in columns:  # sorted by score: start again
+            self._sort = None
         if self._sort is None or self._sort[1]:
             nxt = columns[0] if self._sort is None else columns[(columns.index(self._sort[0]) + 1) % len(columns)]
             self.sort_by(nxt)
@@ -240,6 +281,9 @@ class SystemExplorer(Vertical):
             more = f" · … {count - DETAIL_ASSIGNMENTS} more" if count > DETAIL_ASSIGNMENTS else ""
             text.append(f" (passes the SMACT filters{basis})\n")
             text.append(f"{count} assignment{'s' if count != 1 else ''}: {shown}{more}\n")
+            if self.scores is not None and row.formula in self.scores:
+                share = top_share_text(self.scores[row.formula])
+                text.append(f"plausibility: {share} of the {arity_name(row.arity)} missing compositions\n")
         else:
             text.append(f" ({row.reason})\n")
             text.append(REASON_TEXT.get(str(row.reason), "") + "\n")
