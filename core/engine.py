@@ -296,8 +296,8 @@ class SignatureCache:
 
     Why: whether a composition passes depends only on its elements' per-element charge tables in
     electronegativity order and on ties in that order, and much of that order is irrelevant
-    (:func:`kernels.signature_codes`); the 3.5 million quaternary subsets of smact14 have 268 573
-    signatures, the 988 million senary ones 26 million.
+    (:func:`kernels.signature_codes`); the 3.5 million quaternary subsets of smact14 have 238 771
+    signatures, the 988 million senary ones about 26 million.
 
     Signatures are kept in sorted runs whose sizes at least double down the list (a log-structured
     merge): adding a chunk's new signatures costs time in proportion to them, not to the whole cache,
