@@ -20,6 +20,7 @@ from chemspace.core.composition import Composition, parse_formula
 from chemspace.core.elements import atomic_numbers
 from chemspace.core.errors import InputError
 from chemspace.core.explain import Explanation, explain_many
+from chemspace.core.formula import MAX_AMOUNT, MAX_FORMULA_LENGTH
 from chemspace.core.known import KnownEntry, KnownSet
 from chemspace.core.mixed_valence import MAX_MIXED_ATOMS
 from chemspace.core.rule import MAX_ARITY, PAPER_RULE, Category, Rule, category, mixed_valence_elements
@@ -79,7 +80,8 @@ def parse_checked(text: str) -> Composition:
     pymatgen (about 10x faster; ``check`` reads files of 100 000 formulas); anything else, and any
     plain formula the fast path would have to judge (unknown symbols), goes to parse_formula.
     """
-    comp = _parse_plain(text) if _PLAIN.fullmatch(text) else None
+    plain = len(text) <= MAX_FORMULA_LENGTH and _PLAIN.fullmatch(text)
+    comp = _parse_plain(text) if plain else None  # else parse_formula names the length or syntax error
     if comp is None:
         comp = parse_formula(text)
     if comp.arity > MAX_ARITY:
@@ -95,6 +97,8 @@ def _parse_plain(text: str) -> Composition | None:
         if symbol not in z:
             return None
         counts[symbol] = counts.get(symbol, 0) + (int(digits) if digits else 1)
+        if counts[symbol] > MAX_AMOUNT:
+            return None  # parse_formula refuses it with the reason
     g = reduce(math.gcd, counts.values())
     symbols = sorted(counts, key=z.__getitem__)
     return Composition(tuple(symbols), tuple(counts[s] // g for s in symbols))

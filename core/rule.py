@@ -173,6 +173,22 @@ class Rule:
         text = f"{self.oxidation_states}, coefficients <= {self.max_stoich}, {' + '.join(tests)}"
         return text + (f" (+ {', '.join(extras)})" if extras else "")
 
+    def short(self) -> str:
+        """What differs from the paper's rule, for narrow places: 'no Pauling, alloys' ('paper rule' if nothing)."""
+        paper = Rule()
+        changes = [
+            text
+            for text, on in (
+                (self.oxidation_states, self.oxidation_states != paper.oxidation_states),
+                (f"coefficients <= {self.max_stoich}", self.max_stoich != paper.max_stoich),
+                ("no Pauling", not self.pauling),
+                ("alloys", self.alloys),
+                ("mixed valence", self.mixed_valence),
+            )
+            if on
+        ]
+        return ", ".join(changes) or "paper rule"
+
     def as_dict(self) -> dict:
         """JSON-ready fields."""
         return asdict(self)

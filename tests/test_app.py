@@ -222,6 +222,13 @@ def test_projection_cursor_moves_between_points_and_shows_them() -> None:
             await pilot.press("f", *target, "enter")
             assert app.projection_pane.highlight.sum() == 1
             assert plot.cursor == 0 and plot.has_focus
+            # a half-typed formula ('Z' of 'Zn') says nothing; a wrong one says why once it is entered
+            find = app.main.query_one("#find")
+            find.value = ""
+            await pilot.press("f", "Z")
+            assert not [n for n in app._notifications if n.message.startswith("highlight:")]
+            await pilot.press("z", "enter")
+            assert any(n.message.startswith("highlight:") and "Zz" in n.message for n in app._notifications)
 
     run(scenario())
 
@@ -621,12 +628,12 @@ def test_rule_switch_counts_again_under_the_new_rule() -> None:
             await wait_ready(pilot)
             paper = app.censuses[3].allowed
             await pilot.press("P")
-            assert not app.settings.rule.pauling and "Pauling" not in app.sub_title
+            assert not app.settings.rule.pauling and app.sub_title.endswith("no Pauling")
             await wait_ready(pilot)
             await wait_for(pilot, lambda: app.result is not None and app.result.settings.rule == app.settings.rule)
             headless = run_census(app.settings)
             assert app.censuses[3].allowed == headless.arities[3].allowed > paper
-            assert app.settings.rule.describe() in text_of(app.main.query_one("#census-title"))
+            assert app.settings.rule.short() in text_of(app.main.query_one("#census-title"))
             await pilot.press("P")
             await wait_for(pilot, lambda: app.result is not None and app.settings.rule.pauling)
             await wait_for(pilot, lambda: app.result is not None and app.result.settings.rule == app.settings.rule)

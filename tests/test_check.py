@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from chemspace.core.check import BadFormula, CheckResult, check_formulas, parse_checked
 from chemspace.core.composition import parse_formula
 from chemspace.core.elements import all_symbols
+from chemspace.core.errors import InputError
 from chemspace.core.rule import Rule
 from chemspace.tui.cli import app
 
@@ -91,6 +92,9 @@ def test_no_formula_is_a_usage_error(tmp_path) -> None:
     assert result.exit_code == 2 and result.stderr.startswith("error:")
     missing = runner.invoke(app, ["check", "--file", str(tmp_path / "nope.txt"), "--known", "none"])
     assert missing.exit_code == 1 and "nope.txt" in missing.stderr and "Traceback" not in missing.output
+    (tmp_path / "empty.txt").write_text("\n\n")
+    empty = runner.invoke(app, ["check", "--file", str(tmp_path / "empty.txt"), "--known", "none"])
+    assert empty.exit_code == 1 and "holds no formula" in empty.stderr
 
 
 def test_known_set_gives_category_and_entries(tmp_path) -> None:
@@ -112,6 +116,16 @@ def test_fast_path_parses_like_parse_formula() -> None:
         els = rng.sample(symbols, rng.randint(1, 6))
         text = "".join(f"{s}{rng.choice(['', rng.randint(1, 40)])}" for s in els + rng.sample(els, 1))
         assert parse_checked(text) == parse_formula(text), text
+
+
+@pytest.mark.parametrize("text", ["Fe2O3" * 2000, "Fe999999" * 3 + "O"])
+def test_fast_path_refuses_what_parse_formula_refuses(text: str) -> None:
+    """A plain formula too long, or with an absurd amount, gets parse_formula's own one-line refusal."""
+    with pytest.raises(InputError) as expected:
+        parse_formula(text)
+    with pytest.raises(InputError) as got:
+        parse_checked(text)
+    assert str(got.value) == str(expected.value)
 
 
 def test_any_counts_beyond_max_stoich() -> None:

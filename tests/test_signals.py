@@ -143,3 +143,31 @@ def test_deferred_signals_hold_an_interrupt_while_the_report_is_written() -> Non
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)
+
+
+def test_a_signal_surfacing_as_system_error_is_a_clean_cancel(capsys: pytest.CaptureFixture) -> None:
+    """A signal that numba reports as SystemError (seen as a traceback on Ctrl-C during a resumed
+    checkpointed census) still ends in 'cancelled' and exit 128 + signal; other SystemErrors propagate."""
+    import typer
+
+    from chemspace.tui.options import guarded
+
+    def plain_system_error() -> None:
+        raise SystemError("not a signal")
+
+    with pytest.raises(typer.Exit) as done:
+        guarded(_interrupted_with_context)()
+    assert done.value.exit_code == 128 + signal.SIGTERM
+    assert capsys.readouterr().err.strip() == "cancelled"
+    with pytest.raises(SystemError, match="not a signal"):
+        guarded(plain_system_error)()
+
+
+def _interrupted_with_context() -> None:
+    """SystemError whose context is the Interrupted being handled (``from None`` hides the cause only)."""
+    from chemspace.core.atomic import Interrupted
+
+    try:
+        raise Interrupted(signal.SIGTERM)
+    except Interrupted:
+        raise SystemError("CPUDispatcher(...) returned a result with an exception set")  # noqa: B904

@@ -277,7 +277,7 @@ class ChemspaceApp(App[None]):
 
     def _sub_title(self) -> str:
         where = "whole space" if self.system is None else "-".join(self.system)
-        return where if self.settings.rule.is_paper else f"{where} · {self.settings.rule.describe()}"
+        return where if self.settings.rule.is_paper else f"{where} · {self.settings.rule.short()}"
 
     async def action_quit(self) -> None:
         self.workers.cancel_all()

@@ -84,6 +84,8 @@ def check_command(
         from_file, numbers = read_formula_file(file)
         texts += from_file
         lines += numbers
+    if not texts and file is not None:
+        raise fail(f"{str(file)!r} holds no formula (one formula a line)")
     if not texts:
         raise fail("give at least one formula, or --file with one formula a line", code=2)
     rule = rule_from_options(8, oxidation_states, no_pauling, alloys, mixed_valence)

@@ -39,8 +39,8 @@ class FetchKnownScreen(ModalScreen[KnownSet | None]):
         width: 80%; max-width: 90; height: auto; border: round $primary; padding: 1 2; background: $surface;
     }
     #fetch-dialog Select, #fetch-dialog Input { margin-top: 1; }
-    #fetch-progress { margin-top: 1; }
-    #fetch-status { height: auto; margin-top: 1; }
+    #fetch-progress { margin-top: 1; display: none; }
+    #fetch-status { width: 100%; height: auto; margin-top: 1; }
     #fetch-buttons { height: auto; margin-top: 1; }
     #fetch-buttons Button { margin-right: 2; }
     """
@@ -109,6 +109,9 @@ class FetchKnownScreen(ModalScreen[KnownSet | None]):
         self.running = True
         self._cancel.clear()
         self.query_one("#fetch-go", Button).disabled = True
+        bar = self.query_one("#fetch-progress", ProgressBar)
+        bar.update(total=None, progress=0)
+        bar.display = True  # shown only while a fetch runs: an idle or failed one must not look busy
         self._status(f"{'resuming' if resuming else 'contacting'} {provider.base_url} ...")
         self._run(provider, name)
 
@@ -140,6 +143,7 @@ class FetchKnownScreen(ModalScreen[KnownSet | None]):
 
     def _finished(self, known: KnownSet | None, message: str | None) -> None:
         self.running = False
+        self.query_one("#fetch-progress", ProgressBar).display = False
         if known is not None:
             self.dismiss(known)
             return

@@ -50,14 +50,38 @@ def guarded(func: F) -> F:
         except InputError as exc:
             raise fail(str(exc)) from None
         except (KeyboardInterrupt, CancelledError) as exc:
-            with deferred_signals():  # a second signal must not turn 'cancelled' into a traceback
-                err_console.print("cancelled", highlight=False)
-            raise typer.Exit(128 + _signal_number(exc)) from None
+            raise _cancelled(exc) from None
+        except SystemError as exc:
+            # a signal handled while numba ran Python code (unpickling a cached kernel's constants)
+            # comes back as SystemError with the KeyboardInterrupt as its context
+            interrupt = _interrupt_in(exc)
+            if interrupt is None:
+                raise
+            raise _cancelled(interrupt) from None
         except BrokenPipeError:  # `chemspace-tui system ... | head`
             sys.stderr.close()
             raise typer.Exit(0) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def _cancelled(exc: BaseException) -> typer.Exit:
+    """Say 'cancelled' and return the Exit with status 128 + the signal's number."""
+    with deferred_signals():  # a second signal must not turn 'cancelled' into a traceback
+        err_console.print("cancelled", highlight=False)
+    return typer.Exit(128 + _signal_number(exc))
+
+
+def _interrupt_in(exc: BaseException) -> KeyboardInterrupt | None:
+    """The KeyboardInterrupt (or Interrupted) an exception was raised while handling, if any."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, KeyboardInterrupt):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None
 
 
 def _signal_number(exc: BaseException) -> int:

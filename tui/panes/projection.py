@@ -354,13 +354,15 @@ class ProjectionPane(Pane):
 
     # ------------------------------------------------------------ highlight
 
-    def _mask(self, text: str) -> np.ndarray | None:
+    def _mask(self, text: str, quiet: bool = False) -> np.ndarray | None:
+        """Points matching ``text``; a bad text says why unless ``quiet`` (half-typed, as in 'Z' of 'ZnO')."""
         if self.data is None:
             return None
         try:
             return highlight_mask(self.data.formulas, text)
         except InputError as exc:
-            self.notify(f"highlight: {exc}", severity="warning", timeout=3)
+            if not quiet:
+                self.notify(f"highlight: {exc}", severity="warning", timeout=3)
             return None
 
     def action_find(self) -> None:
@@ -375,8 +377,8 @@ class ProjectionPane(Pane):
         self.query_one("#find", Input).display = True
         self._apply_highlight(text)
 
-    def _apply_highlight(self, text: str) -> None:
-        self.highlight = self._mask(text)
+    def _apply_highlight(self, text: str, quiet: bool = False) -> None:
+        self.highlight = self._mask(text, quiet)
         if self.data is not None:
             self.query_one(ProjectionPlot).show(
                 self.data, self.colouring, self.query_one(ProjectionPlot).title, self.highlight
@@ -385,16 +387,17 @@ class ProjectionPane(Pane):
     @on(Input.Changed, "#find")
     def _find_changed(self, event: Input.Changed) -> None:
         event.stop()
-        self._apply_highlight(event.value)
+        self._apply_highlight(event.value, quiet=True)
 
     @on(Input.Submitted, "#find")
     def _find_submitted(self, event: Input.Submitted) -> None:
         event.stop()
         plot = self.query_one(ProjectionPlot)
         focus_now(plot)
+        self._apply_highlight(event.value)  # says what is wrong with the text, now that it is complete
         if self.highlight is not None and self.highlight.any():
             plot.move_to(int(np.flatnonzero(self.highlight)[0]))
-        elif event.value.strip():
+        elif self.highlight is not None and event.value.strip():
             self.notify(f"{event.value.strip()} is not among the projected samples", timeout=3)
 
     def on_key(self, event) -> None:

@@ -76,7 +76,7 @@ class CensusPanel(VerticalScroll):
     def title_text(self) -> str:
         """What is counted: the pool, the rule and the known set."""
         pool = "whole space (H–Lr)" if self.settings.pool is None else "-".join(self.settings.pool)
-        return f"[b]Census[/b] of {pool} · {self.settings.rule.describe()} · known set: {self.known_name or 'none'}"
+        return f"[b]Census[/b] of {pool} · {self.settings.rule.short()} · known set: {self.known_name or 'none'}"
 
     def set_settings(self, settings: CensusSettings) -> None:
         """A new rule: retitle (the counts are reset by the next run)."""
@@ -179,7 +179,8 @@ class CensusPanel(VerticalScroll):
 
 
 def _column_widths(table: Table) -> tuple[int, ...]:
-    """Each column's widest cell (header included): the table's shape for layout purposes."""
-    return tuple(
+    """The table's shape for layout purposes: its row count (a second set adds rows), then each
+    column's widest cell (header included)."""
+    return (table.row_count,) + tuple(
         max([cell_len(str(column.header)), *(cell_len(str(cell)) for cell in column.cells)]) for column in table.columns
     )
