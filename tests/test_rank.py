@@ -265,3 +265,27 @@ def test_rank_arity_cancels_between_batches(mp_half) -> None:
 def test_system_ranking_agrees_with_score_compositions(mp_half) -> None:
     ranking = rank_system("Li-Sn-S", Ranker(mp_half))
     np.testing.assert_allclose(score_compositions(ranking.compositions, mp_half), ranking.scores, rtol=1e-12)
+
+
+@pytest.mark.parametrize("rule", [Rule(), Rule(alloys=True), Rule(mixed_valence=True)], ids=["paper", "alloys", "mv"])
+def test_learned_scorer_trains_on_what_the_rule_allows(mp_half, rule: Rule) -> None:
+    """Positives: the known compositions smact_validity allows under the same switches; unlabelled: the rule's
+    allowed compositions the set lacks. A known alloy (CuZn3) is a positive under --alloys only."""
+    from chemspace.core.rank_model import training_data
+
+    ctx = RuleContext.build(mp_half, rule)
+    positives = set(known_allowed(ctx, 2).compositions())
+    binaries = sorted((c for c in mp_half.compositions() if c.arity == 2), key=lambda c: c.formula)
+    sample = [parse_formula("CuZn3"), *random.Random(7).sample(binaries, 300)]
+    for comp in sample:
+        expected = max(comp.counts) <= rule.max_stoich and smact_verdict(comp, rule)
+        assert (comp in positives) == bool(expected), comp.formula
+    assert (parse_formula("CuZn3") in positives) == rule.alloys
+    data = training_data(ctx, 2, 42)
+    assert set(data.rows.take(data.y == 1).compositions()) == positives
+    unlabelled = data.rows.take(data.y == 0).compositions()
+    assert not any(c in mp_half for c in unlabelled)
+    assert all(smact_verdict(c, rule) is not False for c in random.Random(3).sample(unlabelled, 200))
+    assert cache_path(ctx, 2, "learned", 42) != cache_path(
+        RuleContext.build(mp_half, Rule(pauling=False)), 2, "learned", 42
+    )
