@@ -750,3 +750,48 @@ def test_a_second_set_beside_the_first_in_the_census_tab(tmp_path) -> None:
             assert "with other:" in console.export_text()
 
     run(scenario())
+
+
+def test_system_export_carries_each_missing_rows_score_rank_and_top_share(tmp_path, monkeypatch) -> None:
+    """CSV and JSON of the system table: score, rank among the system's missing rows and top percent of each
+    missing row (the ranking's own scores), empty for the other rows."""
+    from chemspace.core.rank import score_compositions
+
+    monkeypatch.setenv("CHEMSPACE_EXPORT_DIR", str(tmp_path / "exports"))
+    known = imported_set(tmp_path, "icsd")
+
+    async def scenario() -> None:
+        app = system_app(known=known)
+        async with app.run_test(size=(140, 36)) as pilot:
+            await wait_ready(pilot)
+            await pilot.press("4")
+            missing = [r for r in app.system_rows if r.category == "missing"]
+            expected = dict(
+                zip((r.formula for r in missing), score_compositions([r.composition for r in missing], known))
+            )
+            target = await _export(pilot, tmp_path, "rows.csv")
+            await wait_for(pilot, target.exists)
+            rows = {r["formula"]: r for r in csv.DictReader(target.open())}
+            assert len(rows) == len(app.system_rows) and missing
+            for formula, row in rows.items():
+                if formula not in expected:
+                    assert row["score"] == row["rank"] == row["top_percent"] == "", formula
+                    continue
+                score = expected[formula]
+                assert float(row["score"]) == pytest.approx(score)
+                assert int(row["rank"]) == 1 + sum(s > score for s in expected.values())
+                assert float(row["top_percent"]) == pytest.approx(100 * (1 - score))
+            assert sorted(int(rows[f]["rank"]) for f in expected)[0] == 1
+            target = await _export(pilot, tmp_path, "rows.json")
+            await wait_for(pilot, target.exists)
+            doc = {r["formula"]: r for r in json.loads(target.read_text())}
+            assert set(doc) == set(rows)
+            for formula, row in doc.items():
+                if formula in expected:
+                    assert row["score"] == pytest.approx(expected[formula]) and row["rank"] == int(
+                        rows[formula]["rank"]
+                    )
+                else:
+                    assert row["score"] is row["rank"] is row["top_percent"] is None
+
+    run(scenario())
