@@ -50,6 +50,25 @@ def top_share_text(score: float) -> str:
     return "top <0.001%" if share < 0.001 else f"top {share:.2g}%"
 
 
+class RankedScore(NamedTuple):
+    """One scored composition among others: its score, its rank among them (1 = best; ties share) and top percent."""
+
+    score: float
+    rank: int
+    top_percent: float
+
+
+def ranked_scores(scores: dict[str, float]) -> dict[str, RankedScore]:
+    """formula -> score, rank among these formulas (1 + how many score higher) and the arity-wide top percent.
+
+    For exports of a scored table (the app's system tab); a forbidden composition's -inf is left out.
+    """
+    finite = {f: s for f, s in scores.items() if np.isfinite(s)}
+    ordered = np.sort(np.array(list(finite.values()), dtype=float))
+    higher = len(ordered) - np.searchsorted(ordered, list(finite.values()), side="right")
+    return {f: RankedScore(s, int(h) + 1, 100.0 * (1.0 - s)) for (f, s), h in zip(finite.items(), higher.tolist())}
+
+
 @dataclass
 class Ranker:
     """Scores compositions against one known set with one method (scorers fitted per arity, lazily)."""
@@ -59,11 +78,13 @@ class Ranker:
     method: str = LEARNED
     seed: int = 42
     use_cache: bool = True
+    cancel: threading.Event | None = None
 
     def __post_init__(self) -> None:
         check_rule(self.rule)
         check_method(self.method)
         self.context = RuleContext.build(self.known, self.rule)
+        self.context.cancel = self.cancel  # fitting and scoring stop between chunks once it is set
         self._scorers: dict[int, Scorer] = {}
 
     def scorer(self, arity: int) -> Scorer:
@@ -135,15 +156,17 @@ def score_compositions(
     rule: Rule | None = None,
     method: str = LEARNED,
     seed: int = 42,
+    cancel: threading.Event | None = None,
 ) -> np.ndarray:
     """A plausibility score per composition, in input order (higher = more likely a real compound).
 
     For the app: sort a system table by it, colour a projection by it. A forbidden composition
     scores -inf; a known one is scored as if it were deleted from ``known`` (leave-one-out), so its
     score says how expected it was. The score is a percentile among the missing compositions of the
-    arity (see :meth:`Scorer.percentile`), so binaries and ternaries sort on one scale.
+    arity (see :meth:`Scorer.percentile`), so binaries and ternaries sort on one scale. ``cancel``
+    stops the work (fitting included) between chunks of rows: CancelledError.
     """
-    ranker = Ranker(known, rule or Rule(), method, seed)
+    ranker = Ranker(known, rule or Rule(), method, seed, cancel=cancel)
     out = np.full(len(comps), -np.inf)
     for arity, (positions, batch) in comps_to_arrays(comps).items():
         check_arity(arity)

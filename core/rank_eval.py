@@ -20,7 +20,8 @@ from chemspace.core.errors import InputError
 from chemspace.core.known import KnownSet
 from chemspace.core.rank_model import METHODS, known_allowed, scorer_for
 from chemspace.core.rank_pool import AllowedEnumerator, CompArrays, check_rule, comps_to_arrays
-from chemspace.core.rank_signals import KnownContext, system_keys
+from chemspace.core.rank_rule import RuleContext
+from chemspace.core.rank_signals import system_keys
 from chemspace.core.rule import Rule, check_arity
 
 #: How a hold-out is drawn.
@@ -66,6 +67,7 @@ class Evaluation:
     scores: dict[str, np.ndarray]
     results: list[MethodResult] = field(default_factory=list)
     learned: str = ""
+    rule: Rule = field(default_factory=Rule)
 
     def to_json(self) -> dict:
         return {
@@ -73,6 +75,7 @@ class Evaluation:
             "by": self.by,
             "holdout": self.holdout,
             "seed": self.seed,
+            "rule": self.rule.as_dict(),
             "hidden": len(self.hidden),
             "removed": len(self.removed),
             "candidates": len(self.candidates),
@@ -144,13 +147,17 @@ def evaluate(
     methods: tuple[str, ...] = METHODS,
     use_cache: bool = True,
 ) -> Evaluation:
-    """Hide, rebuild from what remains, rank the missing pool plus the hidden, and measure every method."""
+    """Hide, rebuild from what remains, rank the missing pool plus the hidden, and measure every method.
+
+    Everything follows ``rule`` (the paper's by default; SMACT's switches too): the positives are the
+    known compositions it allows, the pool what it allows, the oxidation signals its assignments.
+    """
     from sklearn.metrics import roc_auc_score
 
     check_evaluation(arity, holdout, by)
     rule = check_rule(rule or Rule())
     rng = np.random.default_rng(seed)
-    positives = known_allowed(KnownContext.build(known, rule), arity)
+    positives = known_allowed(RuleContext.build(known, rule), arity)
     if len(positives) < 10:
         raise InputError(
             f"the known set has {len(positives)} allowed {arity}-element compositions; need 10 to evaluate"
@@ -158,13 +165,13 @@ def evaluate(
     hidden_mask = choose_hidden(positives, holdout, by, rng)
     hidden = positives.take(hidden_mask).compositions()
     removed = hidden if by == BY_COMPOSITION else same_systems(known, positives.take(hidden_mask))
-    context = KnownContext.build(without(known, removed), rule)
+    context = RuleContext.build(without(known, removed), rule)
     pool = _pool(rule, arity, rng)
     pool = CompArrays.concat([pool, positives.take(hidden_mask)], arity)
     candidates = _unique_rows(pool.take(~context.is_known(pool)))
-    labels = KnownContext.build(known, rule).is_known(candidates)  # the hidden: the rest is missing
+    labels = RuleContext.build(known, rule).is_known(candidates)  # the hidden: the rest is missing
     signals = context.signals(candidates)
-    evaluation = Evaluation(arity, by, holdout, seed, hidden, removed, candidates, labels, {})
+    evaluation = Evaluation(arity, by, holdout, seed, hidden, removed, candidates, labels, {}, rule=rule)
     for method in methods:
         scorer = scorer_for(context, arity, method, seed, use_cache)
         evaluation.scores[method] = scorer.raw(signals, candidates)

@@ -2,9 +2,10 @@
 
 All three are a :class:`Scorer`: standardise each signal, take a weighted sum. ``sum`` weighs every
 signal 1; a signal's own name weighs only it; ``learned`` fits scikit-learn's logistic regression
-to tell the known compositions of the arity (positives) from an unlabelled sample of allowed, not
-known ones, with the signals of each positive computed without it (see ``rank_signals``), plus a
-weight per element as cation and as anion (``element_roles``), leaving out NOT_LEARNED. It is
+to tell the known compositions of the arity that the rule allows, switches included (positives),
+from an unlabelled sample of compositions the rule allows and the set lacks, with the signals of
+each positive computed without it (see ``rank_signals``), plus a weight per element as cation and
+as anion (``element_roles``), leaving out NOT_LEARNED. It is
 trained only on the known set the user gives, seeded, and cached on disk (keyed by the set's
 contents, the arity, the rule, the seed and library versions), as the projections are.
 """
@@ -43,7 +44,7 @@ QUANTILES = 1001
 #: Above this quantile of the unlabelled sample, percentiles come from an exponential tail.
 TAIL_FROM = 0.99
 #: Bump when the cached model's meaning changes.
-CACHE_FORMAT = 8
+CACHE_FORMAT = 9
 #: Signals the learned combination gives no weight. ``system`` and ``pairs`` count the known
 #: compositions of the row's own system (or its element pairs), so they rank every composition of an
 #: unexplored system below the explored ones (AUC 0.26 alone when whole systems are hidden); with the
@@ -128,14 +129,14 @@ class Scorer:
 
 
 def known_allowed(context: KnownContext, arity: int) -> CompArrays:
-    """The known compositions of the arity that the rule allows (the positives)."""
+    """The known compositions of the arity that the context's rule allows, switches included (the positives)."""
     ref = context.known.get(arity)
     if ref is None:
         return CompArrays.concat([], arity)
     from chemspace.core.elements import element_table
 
     table = element_table(context.rule.oxidation_states)
-    ok = batch_allowed(table, ref.elems, ref.counts) & (ref.counts.max(axis=1) <= context.rule.max_stoich)
+    ok = batch_allowed(table, ref.elems, ref.counts, context.rule) & (ref.counts.max(axis=1) <= context.rule.max_stoich)
     return ref.take(ok)
 
 

@@ -18,6 +18,7 @@ learned scorer is fitted and applied on the same rule.
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Sequence
 
 import numpy as np
@@ -25,6 +26,7 @@ import numpy as np
 from chemspace.core.assignments import fill_rows, scan_rows
 from chemspace.core.composition import Composition
 from chemspace.core.elements import ElementTable, all_symbols, element_table
+from chemspace.core.errors import CancelledError
 from chemspace.core.explain import Assignment, explain_many
 from chemspace.core.rank_oxidation import MIN_FREQUENCY, icsd_log_frequency, pair_probability_matrix
 from chemspace.core.rank_pool import CompArrays
@@ -33,13 +35,32 @@ from chemspace.core.rule import Rule, alloy_metals, mixed_valence_elements
 
 ICSD_COLUMN = SIGNAL_NAMES.index("oxidation_icsd")
 PAIR_COLUMN = SIGNAL_NAMES.index("oxidation_pair")
+#: Rows whose signals are computed between two looks at the cancel flag (mixed valence: about a second).
+SIGNAL_CHUNK = 1000
 
 
 class RuleContext(KnownContext):
-    """Signals whose oxidation columns follow the context's rule (identical to KnownContext's under the paper's)."""
+    """Signals whose oxidation columns follow the context's rule (identical to KnownContext's under the paper's).
+
+    ``cancel`` (set by the caller, e.g. the app's scoring worker) is looked at every SIGNAL_CHUNK rows, so
+    fitting a scorer (20 000 unlabelled rows per arity) or scoring a table stops soon after it is set.
+    """
+
+    cancel: threading.Event | None = None
 
     def signals(self, batch: CompArrays, with_neighbour: bool = True) -> np.ndarray:
-        """KnownContext's signals, the two oxidation columns from the rule's assignments."""
+        """KnownContext's signals, the two oxidation columns from the rule's assignments, chunk by chunk."""
+        if len(batch) <= SIGNAL_CHUNK:
+            return self._chunk_signals(batch, with_neighbour)
+        starts = range(0, len(batch), SIGNAL_CHUNK)
+        return np.concatenate(
+            [self._chunk_signals(batch.take(slice(s, s + SIGNAL_CHUNK)), with_neighbour) for s in starts]
+        )
+
+    def _chunk_signals(self, batch: CompArrays, with_neighbour: bool) -> np.ndarray:
+        """The signals of one chunk (CancelledError first if ``cancel`` is set)."""
+        if self.cancel is not None and self.cancel.is_set():
+            raise CancelledError("scoring cancelled")
         out = super().signals(batch, with_neighbour)
         if not self.rule.is_paper and len(batch):
             out[:, ICSD_COLUMN], out[:, PAIR_COLUMN] = rule_oxidation_scores(batch, self.rule)

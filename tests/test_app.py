@@ -757,3 +757,116 @@ def test_a_second_set_beside_the_first_in_the_census_tab(tmp_path) -> None:
             assert "with other:" in console.export_text()
 
     run(scenario())
+
+
+def test_system_export_carries_each_missing_rows_score_rank_and_top_share(tmp_path, monkeypatch) -> None:
+    """CSV and JSON of the system table: score, rank among the system's missing rows and top percent of each
+    missing row (the ranking's own scores), empty for the other rows."""
+    from chemspace.core.rank import score_compositions
+
+    monkeypatch.setenv("CHEMSPACE_EXPORT_DIR", str(tmp_path / "exports"))
+    known = imported_set(tmp_path, "icsd")
+
+    async def scenario() -> None:
+        app = system_app(known=known)
+        async with app.run_test(size=(140, 36)) as pilot:
+            await wait_ready(pilot)
+            await pilot.press("4")
+            missing = [r for r in app.system_rows if r.category == "missing"]
+            expected = dict(
+                zip((r.formula for r in missing), score_compositions([r.composition for r in missing], known))
+            )
+            target = await _export(pilot, tmp_path, "rows.csv")
+            await wait_for(pilot, target.exists)
+            rows = {r["formula"]: r for r in csv.DictReader(target.open())}
+            assert len(rows) == len(app.system_rows) and missing
+            for formula, row in rows.items():
+                if formula not in expected:
+                    assert row["score"] == row["rank"] == row["top_percent"] == "", formula
+                    continue
+                score = expected[formula]
+                assert float(row["score"]) == pytest.approx(score)
+                assert int(row["rank"]) == 1 + sum(s > score for s in expected.values())
+                assert float(row["top_percent"]) == pytest.approx(100 * (1 - score))
+            assert sorted(int(rows[f]["rank"]) for f in expected)[0] == 1
+            target = await _export(pilot, tmp_path, "rows.json")
+            await wait_for(pilot, target.exists)
+            doc = {r["formula"]: r for r in json.loads(target.read_text())}
+            assert set(doc) == set(rows)
+            for formula, row in doc.items():
+                if formula in expected:
+                    assert row["score"] == pytest.approx(expected[formula]) and row["rank"] == int(
+                        rows[formula]["rank"]
+                    )
+                else:
+                    assert row["score"] is row["rank"] is row["top_percent"] is None
+
+    run(scenario())
+
+
+def test_a_newer_scoring_request_stops_the_older_one(tmp_path, monkeypatch) -> None:
+    """Mixed valence makes scoring long (its scorers' fit: tens of seconds); switching back while it runs stops it
+    at its next chunk of rows, and the table gets the newer rule's scores. The older scoring is held at its first
+    look at the cancel flag until the second request is in, so the test does not race the machine's speed."""
+    import threading
+
+    import chemspace.tui.panes.system as system_module
+    from chemspace.core.errors import CancelledError
+    from chemspace.core.rank import score_compositions
+
+    known = imported_set(tmp_path, "icsd")
+    runs: list[dict] = []
+    second_request_in, first_look = threading.Event(), threading.Event()
+
+    class HeldFlag:
+        """The worker's cancel flag, its first look held until the second request is in; counts the looks."""
+
+        def __init__(self, flag: threading.Event, run: dict) -> None:
+            self.flag, self.run = flag, run
+
+        def is_set(self) -> bool:
+            self.run["looks"] += 1
+            if self.run["rule"].mixed_valence and not first_look.is_set():
+                first_look.set()
+                assert second_request_in.wait(120)
+                self.run["looks_after"] = 0
+            if "looks_after" in self.run:
+                self.run["looks_after"] += 1
+            return self.flag.is_set()
+
+    def spy(comps, known_set, rule, cancel=None, **options):
+        run = {"rule": rule, "state": "running", "looks": 0}
+        runs.append(run)
+        try:
+            scores = score_compositions(comps, known_set, rule, cancel=HeldFlag(cancel, run), **options)
+        except CancelledError:
+            run["state"] = "cancelled"
+            raise
+        run["state"] = "done"
+        return scores
+
+    monkeypatch.setattr(system_module, "score_compositions", spy)
+
+    async def scenario() -> None:
+        app = system_app(known=known)
+        async with app.run_test(size=(140, 36)) as pilot:
+            await wait_ready(pilot)
+            await pilot.press("4")
+            pane = app.system_pane
+            paper_scores = dict(pane.scores)
+            await pilot.press("M")
+            await wait_for(pilot, first_look.is_set)  # the mixed-valence scoring is under way
+            mixed = runs[-1]
+            assert mixed["rule"].mixed_valence and mixed["state"] == "running"
+            await pilot.press("M")  # back to the paper's rule: a newer labelling and scoring
+            assert app.settings.rule.is_paper
+            second_request_in.set()
+            await wait_for(pilot, lambda: mixed["state"] != "running", state=lambda: str(mixed))
+            assert mixed["state"] == "cancelled" and mixed["looks_after"] == 1  # stopped at the next look
+            await wait_for(pilot, lambda: pane.scores is not None and runs[-1]["state"] == "done")
+            assert runs[-1]["rule"].is_paper and pane.scores == pytest.approx(paper_scores)
+            missing = [r for r in pane.rows if r.category == "missing"]
+            expected = score_compositions([r.composition for r in missing], known)
+            assert pane.scores == pytest.approx(dict(zip((r.formula for r in missing), expected.tolist())))
+
+    run(scenario())

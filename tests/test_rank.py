@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import random
+import threading
 import warnings
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import pytest
 
 from chemspace.core.composition import Composition, parse_formula
 from chemspace.core.elements import element_table
+from chemspace.core.errors import CancelledError
 from chemspace.core.explain import explain
 from chemspace.core.known import KnownEntry, build_set, import_file
 from chemspace.core.rank import Ranker, rank_arity, rank_system, score_compositions
@@ -265,3 +267,63 @@ def test_rank_arity_cancels_between_batches(mp_half) -> None:
 def test_system_ranking_agrees_with_score_compositions(mp_half) -> None:
     ranking = rank_system("Li-Sn-S", Ranker(mp_half))
     np.testing.assert_allclose(score_compositions(ranking.compositions, mp_half), ranking.scores, rtol=1e-12)
+
+
+@pytest.mark.parametrize("rule", [Rule(), Rule(alloys=True), Rule(mixed_valence=True)], ids=["paper", "alloys", "mv"])
+def test_learned_scorer_trains_on_what_the_rule_allows(mp_half, rule: Rule) -> None:
+    """Positives: the known compositions smact_validity allows under the same switches; unlabelled: the rule's
+    allowed compositions the set lacks. A known alloy (CuZn3) is a positive under --alloys only."""
+    from chemspace.core.rank_model import training_data
+
+    ctx = RuleContext.build(mp_half, rule)
+    positives = set(known_allowed(ctx, 2).compositions())
+    binaries = sorted((c for c in mp_half.compositions() if c.arity == 2), key=lambda c: c.formula)
+    sample = [parse_formula("CuZn3"), *random.Random(7).sample(binaries, 300)]
+    for comp in sample:
+        expected = max(comp.counts) <= rule.max_stoich and smact_verdict(comp, rule)
+        assert (comp in positives) == bool(expected), comp.formula
+    assert (parse_formula("CuZn3") in positives) == rule.alloys
+    data = training_data(ctx, 2, 42)
+    assert set(data.rows.take(data.y == 1).compositions()) == positives
+    unlabelled = data.rows.take(data.y == 0).compositions()
+    assert not any(c in mp_half for c in unlabelled)
+    assert all(smact_verdict(c, rule) is not False for c in random.Random(3).sample(unlabelled, 200))
+    assert cache_path(ctx, 2, "learned", 42) != cache_path(
+        RuleContext.build(mp_half, Rule(pauling=False)), 2, "learned", 42
+    )
+
+
+class SetsAfter(threading.Event):
+    """A cancel flag that reads as set from its ``n + 1``-th look on (a cancel arriving mid-work, no clock)."""
+
+    def __init__(self, n: int) -> None:
+        super().__init__()
+        self.n, self.looks = n, 0
+
+    def is_set(self) -> bool:
+        self.looks += 1
+        return self.looks > self.n
+
+
+def test_scoring_stops_between_chunks_when_cancelled(mp_half) -> None:
+    """The app's scoring (fitting included) looks at the cancel flag between chunks and stops at the first set look."""
+    comps = [c for part in system_allowed(Rule(mixed_valence=True), ("Fe", "Cu", "S")) for c in part.compositions()]
+    for n in (0, 3):
+        flag = SetsAfter(n)
+        with pytest.raises(CancelledError):
+            score_compositions(comps, mp_half, Rule(mixed_valence=True), cancel=flag)
+        assert flag.looks == n + 1  # nothing ran past the look that saw it set
+    never = threading.Event()
+    assert np.array_equal(score_compositions(comps, mp_half, cancel=never), score_compositions(comps, mp_half))
+
+
+@pytest.mark.parametrize("rule", [Rule(), Rule(pauling=False, alloys=True)], ids=["paper", "switches"])
+def test_signals_do_not_depend_on_the_chunking(mp_half, rule: Rule, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Chunks (cancel checks) change nothing but the last bits of the neighbour distance (scikit-learn's distances
+    round by the batch they are computed in, as they did before the chunks)."""
+    import chemspace.core.rank_rule as rank_rule
+
+    batch = AllowedEnumerator(rule, 2).all().take(slice(0, 2500))
+    whole = RuleContext.build(mp_half, rule).signals(batch)
+    monkeypatch.setattr(rank_rule, "SIGNAL_CHUNK", 7)
+    np.testing.assert_allclose(RuleContext.build(mp_half, rule).signals(batch), whole, rtol=1e-12, atol=1e-14)

@@ -91,7 +91,7 @@ def test_rank_evaluate_json(known_file: str) -> None:
         (["rank", "--arity", "3", "--elements", "Li,O"], "arity 3 needs 3"),
         (["rank", "--arity", "2", "--elements", "Li,Oo"], "unknown element symbol 'Oo'"),
         (["rank", "--system", "Li-O", "--known", "no-such-set"], "no-such-set"),
-        (["rank", "--evaluate", "--arity", "2", "--alloys"], "the paper's rule only"),
+        (["rank", "--evaluate", "--arity", "2", "--alloys"], "needs a known-materials set"),
         (["rank", "--system", "Li-O", "--oxidation-states", "nope"], "nope"),
         (["rank", "--system", "Li-O", "--alloy"], None),
     ],
@@ -139,3 +139,14 @@ def test_rank_system_under_switches_lists_exactly_smact_allowed_missing(known_fi
     expected = {c for c in decided if verdicts[c] and c not in known}
     assert {c for c in listed if c in decided} == expected
     assert expected - {c for c in listed} == set()
+
+
+def test_rank_evaluate_honours_a_switch(known_file: str) -> None:
+    """--evaluate under --no-pauling ranks the rule's own pool (more than the paper's 13 464 allowed binaries)."""
+    args = ["rank", "--evaluate", "--arity", "2", "--known", known_file, "--holdout", "0.1", "--no-pauling", "--json"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["rule"] == Rule(pauling=False).as_dict()
+    assert doc["candidates"] > 13_464 and doc["hidden"] > 0
+    assert {r["method"] for r in doc["results"]} >= {"learned", "random"}

@@ -165,8 +165,6 @@ def _evaluate(
 ) -> None:
     if arity is None:
         raise InputError("--evaluate needs --arity N")
-    if not rule.is_paper:
-        raise InputError("--evaluate measures the paper's rule only: drop --no-pauling, --alloys and --mixed-valence")
     check_evaluation(arity, holdout, by)
     known_set = load_known(known)
     if known_set is None:
@@ -184,6 +182,7 @@ def _evaluation_table(result: Evaluation) -> Table:
     table = Table(
         title=f"{arity_name(result.arity)}: {len(result.hidden):,} known compositions hidden by {result.by} "
         f"(holdout {result.holdout:g}, seed {result.seed}) among {len(result.candidates):,} ranked"
+        + ("" if result.rule.is_paper else f" ({result.rule.describe()})")
     )
     for col in ("Method", "ROC AUC", "Recall @1%", "Recall @5%", "Recall @10%"):
         table.add_column(col, justify="left" if col == "Method" else "right")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Callable
 from enum import StrEnum
 from typing import Annotated
 
@@ -68,15 +69,16 @@ def rows_table(rows: list[SystemRow], title: str) -> Table:
     return table
 
 
-def rows_csv(rows: list[SystemRow]) -> str:
-    """CSV text with one row per composition."""
+def rows_csv(rows: list[SystemRow], extra: dict[str, Callable[[SystemRow], object]] | None = None) -> str:
+    """CSV text with one row per composition (``extra``: more columns, name -> value of a row)."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     with_known = bool(rows) and rows[0].known is not None
     header = ["formula", "arity", "allowed", "oxidation_states", "assignments", "reason"]
     if with_known:
         header += ["known", "category", "ids", "energy_above_hull"]
-    writer.writerow(header)
+    extra = extra or {}
+    writer.writerow(header + list(extra))
     for r in rows:
         line = [r.formula, r.arity, str(r.allowed).lower(), r.oxidation_text(), r.assignments_text(), r.reason or ""]
         if with_known:
@@ -86,7 +88,7 @@ def rows_csv(rows: list[SystemRow]) -> str:
                 ";".join(e.id or "" for e in r.entries),
                 ";".join("" if e.energy_above_hull is None else f"{e.energy_above_hull:g}" for e in r.entries),
             ]
-        writer.writerow(line)
+        writer.writerow(line + [column(r) for column in extra.values()])
     return buf.getvalue()
 
 

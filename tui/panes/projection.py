@@ -22,7 +22,7 @@ from textual.worker import Worker, get_current_worker
 from chemspace.core.census import CensusSettings
 from chemspace.core.composition import Composition, parse_formula
 from chemspace.core.elements import atomic_numbers
-from chemspace.core.errors import InputError
+from chemspace.core.errors import CancelledError, InputError
 from chemspace.core.explain import assignment_text, explain
 from chemspace.core.known import KnownSet
 from chemspace.core.rank import score_bands, score_compositions, top_share_text
@@ -472,7 +472,10 @@ class ProjectionPane(Pane):
         rows = np.flatnonzero(np.isin(labels.astype(str), [str(x) for x in SCORED_LABELS]))
         try:
             comps = [parse_formula(formulas[i]) for i in rows]
-            scores[rows] = score_compositions(comps, self.known, self.settings.rule)
+            cancel = get_current_worker().cancelled_event  # a newer request (exclusive) stops this one
+            scores[rows] = score_compositions(comps, self.known, self.settings.rule, cancel=cancel)
+        except CancelledError:
+            return
         except Exception as exc:  # shown, never fatal: the plot keeps its category colours
             self.post_message(PointScoresReady(key, None, f"{type(exc).__name__}: {exc}"))
             return

@@ -15,9 +15,9 @@ from textual.widgets import DataTable, Input
 from textual.worker import get_current_worker
 
 from chemspace.core.census import CensusSettings
-from chemspace.core.errors import InputError
+from chemspace.core.errors import CancelledError, InputError
 from chemspace.core.known import KnownSet
-from chemspace.core.rank import score_compositions
+from chemspace.core.rank import RankedScore, ranked_scores, score_compositions
 from chemspace.core.system import SystemRow, system_rows
 from chemspace.tui.panes.base import ExportJob, Pane, focus_now, write_text, yield_cpu_to_interface
 from chemspace.tui.widgets import SystemExplorer
@@ -44,6 +44,18 @@ class SystemScoresReady(Message, bubble=False):
 def missing_rows(rows: list[SystemRow]) -> list[SystemRow]:
     """Rows the ranking scores: allowed and not known (every allowed row without a known set)."""
     return [r for r in rows if r.allowed and not r.known]
+
+
+#: The worker group of the scoring (exclusive: one at a time, the newest wins).
+SCORE_GROUP = "system-score"
+#: Score columns of the system table's export, empty for a row that is not scored (not missing, or not yet).
+SCORE_COLUMNS: tuple[str, ...] = ("score", "rank", "top_percent")
+
+
+def score_fields(ranked: dict[str, RankedScore], row: SystemRow) -> dict[str, float | int | None]:
+    """The export's score columns of one row: its score, rank among the system's missing rows and top percent."""
+    found = ranked.get(row.formula)
+    return dict(zip(SCORE_COLUMNS, found if found is not None else (None,) * len(SCORE_COLUMNS)))
 
 
 class SystemPane(Pane):
@@ -77,8 +89,13 @@ class SystemPane(Pane):
         return self.query_one(DataTable)
 
     def load(self) -> None:
-        """Label every composition of the system in a worker."""
+        """Label every composition of the system in a worker (stopping a scoring of the old labels)."""
+        self.cancel_scoring()
         self._label(self.system)
+
+    def cancel_scoring(self) -> None:
+        """Stop the scoring worker, if one runs: its work sees the cancel flag at its next chunk of rows."""
+        self.workers.cancel_group(self, SCORE_GROUP)
 
     @work(
         thread=True,
@@ -102,17 +119,23 @@ class SystemPane(Pane):
     @work(
         thread=True,
         exclusive=True,
-        group="system-score",
+        group=SCORE_GROUP,
         exit_on_error=False,
         name="system scores",
         description="system scores",
     )
     def _score(self, rows: list[SystemRow]) -> None:
-        """Score the missing rows with the ranking (the first time per known set and rule fits its scorers)."""
+        """Score the missing rows with the ranking (the first time per known set and rule fits its scorers).
+
+        Exclusive: a newer request cancels this one, whose work stops at its next chunk of rows.
+        """
         yield_cpu_to_interface()
         missing = missing_rows(rows)
+        cancel = get_current_worker().cancelled_event
         try:
-            scores = score_compositions([r.composition for r in missing], self.known, self.settings.rule)
+            scores = score_compositions([r.composition for r in missing], self.known, self.settings.rule, cancel=cancel)
+        except CancelledError:
+            return  # superseded: the newer request posts its own scores
         except Exception as exc:  # shown, never fatal: the table works without scores
             self.post_message(SystemScoresReady(rows, {}, f"{type(exc).__name__}: {exc}"))
             return
@@ -133,6 +156,7 @@ class SystemPane(Pane):
         self.known = known
         self.rows = None
         self.scores = None
+        self.cancel_scoring()
         await self.query_one(SystemExplorer).remove()
         await self.mount(SystemExplorer(self.system, known.name))
 
@@ -156,23 +180,31 @@ class SystemPane(Pane):
         if self.rows is None:
             return None
         rows = list(self.query_one(SystemExplorer).shown_rows)
+        ranked = ranked_scores(self.scores or {})
 
         def write(path: Path) -> str:
             suffix = path.suffix.lower()
             if suffix == ".json":
-                text = json.dumps([r.to_json() for r in rows], indent=1)
+                text = json.dumps([{**r.to_json(), **score_fields(ranked, r)} for r in rows], indent=1)
             elif suffix == ".csv":
                 from chemspace.tui.cmd_system import rows_csv
 
-                text = rows_csv(rows)
+                columns = {c: lambda r, c=c: _csv_value(score_fields(ranked, r)[c]) for c in SCORE_COLUMNS}
+                text = rows_csv(rows, columns)
             else:
                 raise InputError(f"use a .csv or .json file name, not {path.name!r}")
             write_text(path, text)
             return f"{len(rows):,} compositions"
 
+        pending = " (scores still computing: score columns empty)" if self.scores is None else ""
         return ExportJob(
-            f"the system table ({len(rows):,} rows shown)",
+            f"the system table ({len(rows):,} rows shown{pending})",
             f"{'-'.join(self.system)}.csv",
             ".csv or .json by suffix",
             write,
         )
+
+
+def _csv_value(value: float | int | None) -> str:
+    """A CSV cell: empty for None, full precision for a float."""
+    return "" if value is None else repr(value) if isinstance(value, float) else str(value)
