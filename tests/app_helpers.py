@@ -96,11 +96,12 @@ async def wait_for(
         await pilot.pause(0.05)
 
 
-async def wait_ready(pilot: Pilot) -> None:
-    """Census finished and, in system mode, the system table filled and its missing rows scored."""
+async def wait_ready(pilot: Pilot, scores: bool = True) -> None:
+    """Census finished and, in system mode, the system table filled and (``scores``) its missing rows scored."""
     app = pilot.app
     assert isinstance(app, ChemspaceApp)
     system_done = lambda: app.system_pane is None or app.system_pane.scores is not None  # noqa: E731
     await wait_for(pilot, lambda: app.result is not None and (app.system is None or app.system_rows is not None))
-    await wait_for(pilot, system_done)
+    if scores:
+        await wait_for(pilot, system_done)
     await pilot.pause()

@@ -181,6 +181,5 @@ class CensusPanel(VerticalScroll):
 def _column_widths(table: Table) -> tuple[int, ...]:
     """The table's shape for layout purposes: its row count (a second set adds rows), then each
     column's widest cell (header included)."""
-    return (table.row_count,) + tuple(
-        max([cell_len(str(column.header)), *(cell_len(str(cell)) for cell in column.cells)]) for column in table.columns
-    )
+    widths = (max([cell_len(str(c.header)), *(cell_len(str(cell)) for cell in c.cells)]) for c in table.columns)
+    return (table.row_count, *widths)

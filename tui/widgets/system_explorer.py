@@ -226,6 +226,7 @@ class SystemExplorer(Vertical):
             table.sort("formula", key=lambda f: -scores.get(str(f), float("-inf")), reverse=reverse)
         else:
             table.sort(column, key=_sort_key(column), reverse=reverse)
+        self.show_detail_at(table.cursor_row if table.row_count else -1)  # the cursor now sits on another row
 
     def sort_by(self, column: str) -> None:
         """Sort by a column; sorting by it again reverses the order."""
