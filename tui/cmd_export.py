@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 
 from chemspace.core.atomic import check_directory
 from chemspace.core.census import CensusSettings, run_census
@@ -28,6 +27,7 @@ from chemspace.tui.options import (
     load_known,
     rule_from_options,
 )
+from chemspace.tui.progress import counted_progress
 
 #: Above this many rows a CSV export is refused without --allowed-only: it would be hundreds of GB.
 CSV_ROW_LIMIT = 200_000_000
@@ -74,15 +74,7 @@ def export_command(
     if fmt == "csv" and total > CSV_ROW_LIMIT:
         raise InputError(f"{total:,} rows is too many for CSV; write .parquet, or add --allowed-only")
     cancel = threading.Event()
-    with Progress(
-        TextColumn(f"export {out.name}"),
-        BarColumn(),
-        TaskProgressColumn(),
-        TextColumn("{task.completed:,.0f}/{task.total:,.0f} rows"),
-        TimeRemainingColumn(),
-        console=err_console,
-        disable=not err_console.is_terminal,
-    ) as progress:
+    with counted_progress(f"export {out.name}", "{task.completed:,.0f}/{task.total:,.0f} rows") as progress:
         task = progress.add_task("export", total=total)
         try:
             written = write_export(spec, out, known_set, on_rows=lambda n: progress.advance(task, n), cancel=cancel)

@@ -14,7 +14,6 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn
 from rich.table import Table
 
 from chemspace.core.atomic import deferred_signals
@@ -44,6 +43,7 @@ from chemspace.tui.options import (
     parse_arities,
     rule_from_options,
 )
+from chemspace.tui.progress import counted_progress
 
 known_app = typer.Typer(
     help="Known-materials sets: OPTIMADE or Materials Project downloads, file imports, comparisons.",
@@ -85,15 +85,7 @@ Download = Callable[[Callable[[int, int | None], None], threading.Event], KnownS
 def _download(label: str, counter: str, run: Download) -> KnownSet:
     """Run a download with a progress bar on stderr (``counter``: its rich text column); Ctrl-C cancels it."""
     cancel = threading.Event()
-    with Progress(
-        TextColumn(label),
-        BarColumn(),
-        TaskProgressColumn(),
-        TextColumn(counter),
-        console=err_console,
-        transient=True,
-        disable=not err_console.is_terminal,
-    ) as progress:
+    with counted_progress(label, counter, eta=False, transient=True) as progress:
         task = progress.add_task("fetch", total=None)
         try:
             return run(lambda done, total: progress.update(task, completed=done, total=total), cancel)

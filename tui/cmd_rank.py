@@ -9,7 +9,6 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from chemspace.core.atomic import check_directory
@@ -33,6 +32,7 @@ from chemspace.tui.options import (
     load_known,
     rule_from_options,
 )
+from chemspace.tui.progress import counted_progress
 
 #: Rows kept when ranking a whole arity without --top.
 DEFAULT_ARITY_TOP = 10000
@@ -114,14 +114,8 @@ def rank_command(
 
 
 def _rank_arity_with_progress(arity: int, ranker: Ranker, top: int, pool: tuple[str, ...] | None) -> Ranking:
-    with Progress(
-        TextColumn(f"rank {arity_name(arity)}"),
-        BarColumn(),
-        TaskProgressColumn(),
-        TextColumn("{task.completed:,.0f}/{task.total:,.0f} element sets"),
-        TimeRemainingColumn(),
-        console=err_console,
-        disable=not err_console.is_terminal,
+    with counted_progress(
+        f"rank {arity_name(arity)}", "{task.completed:,.0f}/{task.total:,.0f} element sets"
     ) as progress:
         task = progress.add_task("rank", total=None)
         return rank_arity(

@@ -71,6 +71,19 @@ class _LogLines:
             self.written.add(census.arity)
 
 
+def counted_progress(label: str, counter: str, eta: bool = True, transient: bool = False) -> Progress:
+    """A one-task bar on stderr for a command's long step (hidden when not a terminal): ``label``, the bar,
+    its percentage, ``counter`` (a rich text column such as ``"{task.completed:,.0f} rows"``) and an ETA."""
+    columns = [TextColumn(label), BarColumn(), TaskProgressColumn(), TextColumn(counter)]
+    return Progress(
+        *columns,
+        *([TimeRemainingColumn()] if eta else []),
+        console=err_console,
+        transient=transient,
+        disable=not err_console.is_terminal,
+    )
+
+
 @contextmanager
 def census_progress(arities: tuple[int, ...]) -> Iterator[ProgressCallback]:
     """Yield an ``on_progress`` callback: one bar per arity on a terminal, else a plain line now and then."""
