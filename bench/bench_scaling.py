@@ -4,7 +4,9 @@ Run on the machine to measure (e.g. 16 cores): ``python bench/bench_scaling.py -
 Every run is a fresh process with the JIT cache warm (a tiny census first): the arities 2-4 census
 with per-element counts and 3 000 samples per label, with NUMBA_NUM_THREADS = 1, 2, 4, 8, 16 (those
 <= os.cpu_count()), then through ``--scheduler local:N`` with N = 1, 2, 4, 8, 16 Dask worker
-processes (one numba thread each), then the naive reference once with every core. Prints a table
+processes (one numba thread each), then the naive reference once with every core. For the Dask runs it
+also prints how many signatures the workers counted in all: the same at every worker count when no
+work is duplicated (a figure that does not depend on the machine's cores, unlike the wall times). Prints a table
 (wall s, speed-up over 1, ratio to the naive counter) and writes it as JSON to ``--out``. Caps keep
 it under 6 minutes on 16 cores: ``--max-workers``, ``--no-dask``, ``--arities``.
 """
@@ -32,6 +34,10 @@ def main() -> None:
     parser.add_argument("--max-workers", type=int, default=16, help="largest thread / worker count tried")
     parser.add_argument("--no-dask", action="store_true", help="skip the Dask LocalCluster runs")
     parser.add_argument("--naive", help="path of naive_census.py")
+    parser.add_argument(
+        "--dask-workers",
+        help="Dask worker counts to try, e.g. 1,4,8,16, even beyond the cores: for the signatures-counted figure",
+    )
     args = parser.parse_args()
     arities = tuple(int(a) for a in args.arities.split(","))
     cpus = os.cpu_count() or 1
@@ -40,14 +46,19 @@ def main() -> None:
     rows: list[dict] = []
 
     def record(mode: str, n: int, doc: dict) -> None:
-        rows.append({"mode": mode, "n": n, "wall_s": doc["wall"], "peak_mb": doc["peak_mb"], "allowed": doc["allowed"]})
-        print(f"  {mode:<8} {n:>3}  {doc['wall']:8.2f} s  peak {doc['peak_mb']:6.0f} MB", flush=True)
+        counted = doc.get("signatures_counted")
+        rows.append(
+            {"mode": mode, "n": n, "wall_s": doc["wall"], "peak_mb": doc["peak_mb"], "allowed": doc["allowed"]}
+            | {"signatures_counted": counted}
+        )
+        sigs = f"  signatures counted by the workers {counted:,}" if counted is not None else ""
+        print(f"  {mode:<8} {n:>3}  {doc['wall']:8.2f} s  peak {doc['peak_mb']:6.0f} MB{sigs}", flush=True)
 
     print(f"{platform.node()}: {cpus} cores; census arities {arities}, {args.samples} samples per label")
     for n in counts:
         record("threads", n, run_ours(arities, args.samples, threads=n))
     if not args.no_dask:
-        for n in counts:
+        for n in [int(w) for w in args.dask_workers.split(",")] if args.dask_workers else counts:
             record("dask", n, run_ours(arities, args.samples, threads=1, scheduler=f"local:{n}"))
     naive = run_naive(naive_path(args.naive), arities)
     print(f"  naive    {cpus:>3}  {naive['wall']:8.2f} s wall ({naive['work']:.2f} s masks + counting)")

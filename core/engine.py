@@ -315,22 +315,46 @@ class SignatureCache:
         """Allowed count of every subset row of ``elems``, evaluating only signatures not seen before."""
         if len(elems) == 0:
             return np.zeros(0, dtype=np.int64)
-        plan, t = self.plan, self.plan.tables
+        codes = self.codes(elems)
         out = np.full(len(elems), -1, dtype=np.int64)
-        with PARALLEL_LOCK:
-            codes = kernels.signature_codes(
-                elems, t.cls, t.cation_cls, t.anion_cls, t.en, t.npsum, t.nqsum, self.base, plan.mode[0]
-            )
-            missing = len(codes)
-            for keys, values in self.runs:
-                missing = kernels.lookup_counts(codes, keys, values, out)
-                if not missing:
-                    break
-        if missing:
+        if self.lookup(codes, out):
             miss = np.flatnonzero(out < 0)
             fresh, first = np.unique(codes[miss], return_index=True)
-            reps = np.ascontiguousarray(elems[miss[first]])
-            values = np.zeros(len(reps), dtype=np.int64)
+            values = self.evaluate(elems[miss[first]])
+            out[miss] = values[np.searchsorted(fresh, codes[miss])]
+            self.add(fresh, values.astype(np.int32))
+        return out
+
+    def codes(self, elems: np.ndarray) -> np.ndarray:
+        """The signature code of every subset row of ``elems`` (kernel indices, EN order)."""
+        t = self.plan.tables
+        with PARALLEL_LOCK:
+            return kernels.signature_codes(
+                elems, t.cls, t.cation_cls, t.anion_cls, t.en, t.npsum, t.nqsum, self.base, self.plan.mode[0]
+            )
+
+    def lookup(self, codes: np.ndarray, out: np.ndarray) -> int:
+        """Fill ``out`` where it is negative with the stored count of each code; how many are still missing."""
+        missing = int((out < 0).sum())
+        with PARALLEL_LOCK:
+            for keys, values in self.runs:
+                if not missing:
+                    break
+                missing = kernels.lookup_counts(codes, keys, values, out)
+        return missing
+
+    def unseen(self, codes: np.ndarray) -> np.ndarray:
+        """Whether each code is absent from the cache."""
+        out = np.full(len(codes), -1, dtype=np.int64)
+        self.lookup(codes, out)
+        return out < 0
+
+    def evaluate(self, reps: np.ndarray) -> np.ndarray:
+        """Allowed count of each representative subset row (the costly kernel; rows of distinct signatures)."""
+        plan, t = self.plan, self.plan.tables
+        reps = np.ascontiguousarray(reps, dtype=np.int64)
+        values = np.zeros(len(reps), dtype=np.int64)
+        if len(reps):
             with PARALLEL_LOCK:
                 kernels.count_signatures(
                     reps,
@@ -343,12 +367,10 @@ class SignatureCache:
                     plan.coprime,
                     values,
                 )
-            out[miss] = values[np.searchsorted(fresh, codes[miss])]
-            self._add(fresh, values.astype(np.int32))
-        return out
+        return values
 
-    def _add(self, codes: np.ndarray, values: np.ndarray) -> None:
-        """Append a sorted run of new signatures, merging runs until each is at least twice the next."""
+    def add(self, codes: np.ndarray, values: np.ndarray) -> None:
+        """Append a sorted run of signatures not in the cache, merging runs until each is at least twice the next."""
         self.runs.append((codes, values))
         while len(self.runs) > 1 and 2 * len(self.runs[-1][0]) > len(self.runs[-2][0]):
             (k2, v2), (k1, v1) = self.runs.pop(), self.runs.pop()

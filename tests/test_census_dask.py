@@ -57,6 +57,70 @@ def test_a_worker_killed_mid_run_loses_no_work(in_process: dict) -> None:
     assert _strip_times(result.to_json(element_label="allowed")) == in_process
 
 
+def test_cancel_then_resume_from_the_checkpoint(in_process: dict, tmp_path) -> None:
+    """Cancelled mid-quaternary on the cluster, the checkpointed run resumes there and ends identical."""
+    cancel = threading.Event()
+    checkpoint = tmp_path / "census.ckpt"
+
+    def on_progress(census) -> None:
+        if census.arity == 4 and census.work_done:
+            cancel.set()
+
+    with runner_for("local:2") as runner:
+        first = run_census(SETTINGS, runner=runner, on_progress=on_progress, cancel=cancel, checkpoint=checkpoint)
+        assert first.cancelled and not first.arities[4].complete
+        assert 0 < first.arities[4].work_done < first.arities[4].work_total
+        seen: list[int] = []
+        resumed = run_census(
+            SETTINGS,
+            runner=runner,
+            checkpoint=checkpoint,
+            on_progress=lambda c: seen.append(c.work_done) if c.arity == 4 else None,
+        )
+    assert seen[0] >= first.arities[4].work_done  # resumed where it stopped, not from the start
+    assert _strip_times(resumed.to_json(element_label="allowed")) == in_process
+
+
+def _count_signature_rows() -> bool:
+    """In a worker: tally the subset rows handed to the signature-counting kernel (its costly work)."""
+    from chemspace.core import kernels
+
+    if not hasattr(kernels, "rows_counted"):
+        original = kernels.count_signatures
+
+        def counting(reps, *args):
+            kernels.rows_counted += len(reps)
+            return original(reps, *args)
+
+        kernels.rows_counted = 0
+        kernels.count_signatures = counting
+    return True
+
+
+def _rows_counted() -> int:
+    from chemspace.core import kernels
+
+    return kernels.rows_counted
+
+
+def test_each_signature_is_counted_once_across_workers() -> None:
+    """Three workers together count every distinct signature of the pool exactly once (not once each)."""
+    import numpy as np
+
+    from chemspace.core.elements import element_table
+    from chemspace.core.engine import ArityPlan, charge_tables
+
+    settings = CensusSettings(arities=(4,), pool=POOL, samples=0)
+    plan = ArityPlan(4, settings.max_stoich, charge_tables(element_table(settings.oxidation_states, POOL)))
+    plan.count(np.arange(len(plan.stems)))  # in process: every signature, each once
+    with runner_for("local:3") as runner:
+        runner.client.run(_count_signature_rows)
+        result = run_census(settings, runner=runner)
+        counted = sum(runner.client.run(_rows_counted).values())
+    assert result.arities[4].complete
+    assert counted == len(plan.signatures) > 1000
+
+
 @pytest.mark.parametrize("spec", ["local:0", "local:x", "http://host", "8786"])
 def test_bad_scheduler_is_one_clear_error(spec: str) -> None:
     with pytest.raises(InputError, match="scheduler"):
