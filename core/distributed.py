@@ -8,9 +8,10 @@ rounds of stems, three steps each:
 1. collect: workers list the signatures of their stems that they do not hold yet (one row each);
 2. count: the client keeps the round's new signatures, splits them evenly and has each counted
    once, on one worker, then broadcasts them (code, count) to every worker;
-3. lookup: workers count their stems from the signatures they now hold (a worker that joined late
-   or restarted counts what it lacks itself: slower, never wrong) and stream the allowed counts per
-   stem, per element and per subset back in completion order.
+3. lookup: each block goes back to the worker that collected it, which kept its subset rows and
+   codes, and is counted from the signatures the worker now holds (a worker that joined late or
+   restarted counts what it lacks itself: slower, never wrong); the allowed counts per stem, per
+   element and per subset stream back in completion order.
 
 The next round's collect runs beside this round's lookup. Results stream through the same loop as
 the in-process runner, so progress, cancel and checkpoints behave the same; Dask reschedules the
@@ -23,6 +24,7 @@ import itertools
 import json
 import threading
 import uuid
+from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
@@ -47,6 +49,10 @@ _PLANS: dict[tuple, ArityPlan] = {}
 _PLANS_LOCK = threading.Lock()
 #: Signature batches (client-side ids) each worker process has added to its plans' caches.
 _LOADED: dict[tuple, set[str]] = {}
+#: Blocks this worker collected, kept for its lookup of them: (plan key, start, stop) -> (subset rows as
+#: int8, their codes), oldest first, at most BLOCK_STORE_BYTES (a lookup sent elsewhere recomputes them).
+_BLOCKS: OrderedDict[tuple, tuple[np.ndarray, np.ndarray]] = OrderedDict()
+BLOCK_STORE_BYTES = 512 * 2**20
 
 Delta = tuple[str, np.ndarray, np.ndarray]  # (batch id, sorted signature codes, allowed counts)
 
@@ -75,15 +81,33 @@ def _worker_plan(rule_json: str, pool: tuple[str, ...], arity: int, deltas: tupl
 
 def collect_unit(
     rule_json: str, pool: tuple[str, ...], arity: int, start: int, stop: int, *deltas: Delta
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, str | None]:
     """Step 1 on a worker: the sorted signature codes of stems ``start..stop-1`` that it does not hold,
-    with one subset row (kernel indices) for each."""
+    one subset row (kernel indices) for each, and this worker's address (its lookup is sent here)."""
+    from distributed import get_worker
+
     plan = _worker_plan(rule_json, pool, arity, deltas)
     elems, _ = plan.block_subsets(np.arange(start, stop, dtype=np.int64))
     codes = plan.signatures.codes(elems)
-    codes, first = np.unique(codes, return_index=True)
-    new = plan.signatures.unseen(codes)
-    return codes[new], elems[first[new]].astype(np.int8)
+    _keep_block((rule_json, pool, arity, start, stop), elems.astype(np.int8), codes)
+    unique, first = np.unique(codes, return_index=True)
+    new = plan.signatures.unseen(unique)
+    return unique[new], elems[first[new]].astype(np.int8), get_worker().address
+
+
+def _keep_block(key: tuple, elems: np.ndarray, codes: np.ndarray) -> None:
+    """Remember a collected block for this worker's lookup of it, dropping the oldest beyond the budget."""
+    with _PLANS_LOCK:
+        _BLOCKS[key] = (elems, codes)
+        while sum(e.nbytes + c.nbytes for e, c in _BLOCKS.values()) > BLOCK_STORE_BYTES and len(_BLOCKS) > 1:
+            _BLOCKS.popitem(last=False)
+
+
+def _take_block(key: tuple) -> tuple[np.ndarray, np.ndarray] | None:
+    """The collected rows and codes of a block, if this worker still holds them (each is used once)."""
+    with _PLANS_LOCK:
+        kept = _BLOCKS.pop(key, None)
+    return None if kept is None else (kept[0].astype(np.int64), kept[1])
 
 
 def evaluate_unit(rule_json: str, pool: tuple[str, ...], arity: int, reps: np.ndarray) -> np.ndarray:
@@ -98,7 +122,8 @@ def count_unit(
     per subset). Per-subset counts come back only when the client stores them (not in the senary: 4 GB).
     """
     plan = _worker_plan(rule_json, pool, arity, deltas)
-    allowed, per_element, counts = plan.count(np.arange(start, stop, dtype=np.int64))
+    subsets = _take_block((rule_json, pool, arity, start, stop))
+    allowed, per_element, counts = plan.count(np.arange(start, stop, dtype=np.int64), subsets)
     counts = counts.astype(plan.subset_dtype) if plan.keeps_subset_counts else counts[:0].astype(np.int32)
     return start, stop, allowed, per_element, counts
 
@@ -145,13 +170,14 @@ class DaskRunner:
         job = _Job(self.client, plan, self._workers(), cancel)
         todo_rounds = rounds(plan, todo, ROUNDS)
         try:
-            collecting = job.units(todo_rounds[0], collect_unit) if todo_rounds else []
-            for r, mask in enumerate(todo_rounds):
-                found = [f.result() for f in _finished(collecting, cancel)]
-                if len(found) < len(collecting) or not job.count_new(found):
+            collecting = job.collect(todo_rounds[0]) if todo_rounds else {}
+            for r in range(len(todo_rounds)):
+                found = {collecting[f]: f.result() for f in _finished(list(collecting), cancel)}
+                if len(found) < len(collecting) or not job.count_new(list(found.values())):
                     return  # cancelled
-                lookups = job.units(mask, count_unit)
-                collecting = job.units(todo_rounds[r + 1], collect_unit) if r + 1 < len(todo_rounds) else []
+                # each block's lookup goes to the worker that collected it (it kept the block's codes)
+                lookups = [job.submit(count_unit, b0, b1, *job.deltas, where=found[b0, b1][2]) for b0, b1 in found]
+                collecting = job.collect(todo_rounds[r + 1]) if r + 1 < len(todo_rounds) else {}
                 for future in _finished(lookups, cancel):
                     start, stop, allowed, per_element, counts = future.result()
                     yield np.arange(start, stop, dtype=np.int64), (allowed, per_element, counts.astype(np.int64))
@@ -171,25 +197,27 @@ class _Job:
         self.deltas: list = []  # futures of the broadcast signature batches, in order
         self.token = uuid.uuid4().hex  # batch ids unique across runs: workers outlive a run
 
-    def submit(self, fn, *fn_args):
-        """Submit ``fn(rule, pool, arity, *fn_args)`` (retried on a lost worker) and remember the future."""
-        future = self.client.submit(fn, *self.args, *fn_args, pure=False, retries=3)
+    def submit(self, fn, *fn_args, where: str | None = None):
+        """Submit ``fn(rule, pool, arity, *fn_args)`` (retried on a lost worker; preferably on the worker
+        at ``where``, else anywhere) and remember the future."""
+        workers = {"workers": [where], "allow_other_workers": True} if where else {}
+        future = self.client.submit(fn, *self.args, *fn_args, pure=False, retries=3, **workers)
         self.submitted.append(future)
         return future
 
-    def units(self, mask: np.ndarray, fn) -> list:
-        """One ``fn`` unit per block of the stems in ``mask``, each sent every signature batch so far."""
+    def collect(self, mask: np.ndarray) -> dict:
+        """Step 1 for the stems in ``mask``: a collect unit per block, as {future: (first stem, stop)}."""
         plan = self.plan
         target = max(MIN_UNIT, int(plan.stem_weights[mask].sum()) // (UNITS_PER_WORKER * self.workers))
-        blocks = plan.chunks_adaptive(lambda: target, mask)
-        return [self.submit(fn, int(b[0]), int(b[-1]) + 1, *self.deltas) for b in blocks]
+        blocks = [(int(b[0]), int(b[-1]) + 1) for b in plan.chunks_adaptive(lambda: target, mask)]
+        return {self.submit(collect_unit, b0, b1, *self.deltas): (b0, b1) for b0, b1 in blocks}
 
-    def count_new(self, found: list[tuple[np.ndarray, np.ndarray]]) -> bool:
+    def count_new(self, found: list[tuple[np.ndarray, np.ndarray, str]]) -> bool:
         """Count the collected signatures no earlier batch holds, each once and split evenly across the
         workers; add them to the client's cache and broadcast them. False when cancelled."""
         plan = self.plan
-        codes = np.concatenate([c for c, _ in found]) if found else np.zeros(0, np.int64)
-        reps = np.concatenate([e for _, e in found]) if found else np.zeros((0, plan.arity), np.int8)
+        codes = np.concatenate([c for c, _, _ in found]) if found else np.zeros(0, np.int64)
+        reps = np.concatenate([e for _, e, _ in found]) if found else np.zeros((0, plan.arity), np.int8)
         codes, first = np.unique(codes, return_index=True)
         new = plan.signatures.unseen(codes)
         codes, reps = codes[new], reps[first[new]]

@@ -235,14 +235,22 @@ class ArityPlan:
             )
         return elems, offsets
 
-    def count(self, block: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def count(
+        self, block: np.ndarray, subsets: tuple[np.ndarray, np.ndarray] | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Count the subsets of stems ``block`` (parallel, GIL released).
 
-        Returns allowed counts per stem of the block, per active element, and per subset (in the
-        kernels' order).
+        ``subsets``: the block's subset rows and their signature codes when already at hand (a Dask
+        worker that collected the block). Returns allowed counts per stem of the block, per active
+        element, and per subset (in the kernels' order).
         """
-        elems, offsets = self.block_subsets(block)
-        counts = self.signatures.counts(elems)
+        if subsets is None:
+            elems, offsets = self.block_subsets(block)
+            codes = None
+        else:
+            elems, codes = subsets
+            offsets = np.concatenate([[0], np.cumsum(self.stem_weights[block])]).astype(np.int64)
+        counts = self.signatures.counts(elems, codes)
         with PARALLEL_LOCK:
             stem_allowed, per_element = kernels.accumulate_stems(elems, counts, offsets, self.n_active)
         return stem_allowed, per_element, counts
@@ -311,11 +319,12 @@ class SignatureCache:
         if self.base**plan.arity * (plan.arity + 1) ** 2 >= 2**62:
             raise InputError(f"{plan.tables.n_classes} element classes are too many for arity {plan.arity}")
 
-    def counts(self, elems: np.ndarray) -> np.ndarray:
-        """Allowed count of every subset row of ``elems``, evaluating only signatures not seen before."""
+    def counts(self, elems: np.ndarray, codes: np.ndarray | None = None) -> np.ndarray:
+        """Allowed count of every subset row of ``elems`` (whose signature ``codes`` may be given),
+        evaluating only signatures not seen before."""
         if len(elems) == 0:
             return np.zeros(0, dtype=np.int64)
-        codes = self.codes(elems)
+        codes = self.codes(elems) if codes is None else codes
         out = np.full(len(elems), -1, dtype=np.int64)
         if self.lookup(codes, out):
             miss = np.flatnonzero(out < 0)
