@@ -19,7 +19,7 @@ from chemspace.core.errors import CancelledError, InputError
 from chemspace.core.known import KnownSet
 from chemspace.core.rank import RankedScore, ranked_scores, score_compositions
 from chemspace.core.system import SystemRow, system_rows
-from chemspace.tui.panes.base import ExportJob, Pane, focus_now, write_text, yield_cpu_to_interface
+from chemspace.tui.panes.base import ExportJob, Pane, focus_now, write_text
 from chemspace.tui.widgets import SystemExplorer
 
 
@@ -127,9 +127,10 @@ class SystemPane(Pane):
     def _score(self, rows: list[SystemRow]) -> None:
         """Score the missing rows with the ranking (the first time per known set and rule fits its scorers).
 
-        Exclusive: a newer request cancels this one, whose work stops at its next chunk of rows.
+        Exclusive: a newer request cancels this one, whose work stops at its next chunk of rows. Not
+        niced like the census: the user waits on it, and at nice 10 on a shared, busy machine it got a
+        twentieth of a core (the interface thread wins the GIL at every switch interval anyway).
         """
-        yield_cpu_to_interface()
         missing = missing_rows(rows)
         cancel = get_current_worker().cancelled_event
         try:
