@@ -73,6 +73,9 @@ class CensusPanel(VerticalScroll):
     def on_mount(self) -> None:
         self.refresh_counts()
 
+    def on_resize(self) -> None:
+        self.refresh_counts()  # the table's form follows the room it has
+
     def title_text(self) -> str:
         """What is counted: the pool, the rule and the known set."""
         pool = "whole space (H–Lr)" if self.settings.pool is None else "-".join(self.settings.pool)
