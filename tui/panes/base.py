@@ -94,17 +94,16 @@ def yield_cpu_to_interface(niceness: int = 10) -> None:
 def abandonable(work: Callable[[], T], cancel: threading.Event, name: str) -> T:
     """Run ``work`` in a daemon thread and wait for it, giving up (CancelledError) as soon as ``cancel`` is set.
 
-    For work that cannot stop itself promptly (a UMAP fit, its first compile): the worker calling
-    this returns at once when cancelled, so quitting the app is not held up by it: Python joins the
-    executor threads Textual runs workers on before the process exits, but never a daemon thread,
-    which is dropped at exit. A work abandoned while the app goes on runs to its next cancel check
-    and its result is discarded; whatever it holds (a lock) it keeps until then.
+    For work that cannot stop itself promptly (a UMAP fit, its first compile, a scorer's fit): the
+    worker calling this returns at once when cancelled, so quitting the app is not held up by it:
+    Python joins the executor threads Textual runs workers on before the process exits, but never a
+    daemon thread, which is dropped at exit. A work abandoned while the app goes on runs to its next
+    cancel check and its result is discarded; whatever it holds (a lock) it keeps until then.
     """
     outcome: list = []
     done = threading.Event()
 
     def run() -> None:
-        yield_cpu_to_interface()
         try:
             outcome.append((True, work()))
         except BaseException as exc:  # handed to the waiting worker, which raises it

@@ -37,6 +37,7 @@ from chemspace.tui.panes.base import (
     Pane,
     abandonable,
     focus_now,
+    yield_cpu_to_interface,
 )
 from chemspace.tui.panes.periodic import cycle
 from chemspace.tui.widgets.scatter import COLOURINGS, ProjectionData, ProjectionPlot, legend
@@ -49,6 +50,12 @@ FIRST_TIME = "the first projection of a session imports scikit-learn and the emb
 def first_time_note() -> str:
     """FIRST_TIME in brackets while scikit-learn is not imported yet in this process, else nothing."""
     return "" if "sklearn" in sys.modules else f" ({FIRST_TIME})"
+
+
+def _warm_up_reducers() -> None:
+    """Load t-SNE and UMAP (imports, numba kernels), at low priority."""
+    yield_cpu_to_interface()
+    warm_up(("umap", "tsne"))
 
 
 class ProjectionReady(Message, bubble=False):
@@ -249,7 +256,7 @@ class ProjectionPane(Pane):
         Abandonable: quitting during the first UMAP compile (tens of seconds) does not wait for it.
         """
         with contextlib.suppress(CancelledError):
-            abandonable(lambda: warm_up(("umap", "tsne")), get_current_worker().cancelled_event, "reducer warm-up")
+            abandonable(_warm_up_reducers, get_current_worker().cancelled_event, "reducer warm-up")
 
     # description given: Textual otherwise repr()s the arguments on the UI thread, here thousands of samples
     @work(
@@ -265,6 +272,7 @@ class ProjectionPane(Pane):
         _, _, embedding, reducer = key
 
         def project() -> Projection | None:
+            yield_cpu_to_interface()
             # one projection computes at a time: a burst of keys queues workers here, and every one but
             # the newest finds itself cancelled (exclusive=True) and leaves without computing
             with self._lock:
@@ -490,7 +498,11 @@ class ProjectionPane(Pane):
         try:
             comps = [parse_formula(formulas[i]) for i in rows]
             cancel = get_current_worker().cancelled_event  # a newer request (exclusive) stops this one
-            scores[rows] = score_compositions(comps, self.known, self.settings.rule, cancel=cancel)
+            rule = self.settings.rule
+            # abandoned when cancelled: a scorer's fit does not stop midway, and quitting must not wait for it
+            scores[rows] = abandonable(
+                lambda: score_compositions(comps, self.known, rule, cancel=cancel), cancel, "point scores"
+            )
         except CancelledError:
             return
         except Exception as exc:  # shown, never fatal: the plot keeps its category colours
