@@ -268,3 +268,22 @@ def test_quit_while_a_projection_computes_does_not_wait_for_it() -> None:
         run(scenario())
     finally:
         projector.release.set()
+
+
+def test_the_footer_gives_the_palette_hint_room_to_the_keys_below_100_columns() -> None:
+    async def scenario() -> None:
+        app = system_app()
+        async with app.run_test(size=(120, 30)) as pilot:
+            await wait_ready(pilot, scores=False)
+            await pilot.press("3")
+            assert "palette" in footer(app)
+            await pilot.resize_terminal(*SMALL)
+            await pilot.pause(0.2)
+            assert "palette" not in footer(app)
+            for key in ("a Arity", "m Embedding", "d Reducer", "o Colour", "t Score", "f Find", *ESSENTIAL_KEYS):
+                assert key in footer(app), footer(app)
+            await pilot.resize_terminal(120, 30)
+            await pilot.pause(0.2)
+            assert "palette" in footer(app)
+
+    run(scenario())

@@ -84,7 +84,11 @@ class MainScreen(Screen):
     def on_resize(self) -> None:
         # below 100 columns the footer's palette hint gives its room to the keys (the projection tab's
         # keys, export, help and quit take 77 columns); help and the header's icon still name ctrl+p
-        self.query_one(Footer).show_command_palette = self.size.width >= NARROW
+        footer = self.query_one(Footer)
+        wide = self.size.width >= NARROW
+        if footer.show_command_palette != wide:
+            footer.show_command_palette = wide
+            footer.refresh(recompose=True)  # the footer recomposes on binding changes only
 
 
 class ChemspaceApp(App[None]):
