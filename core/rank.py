@@ -42,14 +42,6 @@ def score_bands(scores: np.ndarray) -> np.ndarray:
     return names[np.argmax(np.asarray(scores)[:, None] >= floors[None, :], axis=1)]
 
 
-def top_share_text(score: float) -> str:
-    """'top 0.43%': the share of the arity's missing compositions scoring at least as high ('—' when forbidden)."""
-    if not np.isfinite(score):
-        return "—"
-    share = 100.0 * (1.0 - score)
-    return "top <0.001%" if share < 0.001 else f"top {share:.2g}%"
-
-
 class RankedScore(NamedTuple):
     """One scored composition among others: its score, its rank among them (1 = best; ties share) and top percent."""
 

@@ -79,6 +79,26 @@ def imported_set(tmp_path: Path, name: str = "icsd") -> KnownSet:
     return import_file(path, name)
 
 
+def screen_lines(app) -> list[str]:
+    """What the terminal shows now, line by line (the composed screen, as a user sees it)."""
+    return [strip.text for strip in app.screen._compositor.render_strips()]
+
+
+def box_text(app, widget_id: str) -> str:
+    """The words a bordered widget shows on screen, its wrapped lines joined with single spaces."""
+    region = app.screen.query_one(f"#{widget_id}").region
+    lines = screen_lines(app)[region.y : region.bottom]
+    return " ".join(" ".join(line[region.x : region.right].strip(" │╭╮╰╯─").split()) for line in lines).strip()
+
+
+def shown(text: str, app) -> bool:
+    """Whether ``text`` is on screen whole, allowing it to wrap at spaces onto the next lines."""
+    words = " ".join(text.split())
+    borders = str.maketrans("│╭╮╰╯─", "      ")
+    flat = " ".join(" ".join(line.translate(borders).split()) for line in screen_lines(app))
+    return words in flat
+
+
 def text_of(widget) -> str:
     """What a Static or Label shows, as plain text."""
     return str(widget.render())

@@ -80,7 +80,7 @@ def test_periodic_pane_keys_cycle_arity_and_label() -> None:
             assert table.counts == app.censuses[3].element_counts("forbidden")
             # the heat map's key gives its scale: the largest count shown
             top = max(table.counts.values())
-            assert f"max {top:,}," in text_of(app.main.query_one("#heat-key"))
+            assert f"max {top:,};" in text_of(app.main.query_one("#heat-key"))
 
     run(scenario())
 
@@ -583,7 +583,8 @@ def test_check_box_explains_a_typed_formula() -> None:
 def test_system_scores_missing_rows_sorts_best_first_and_back_and_follows_the_rule(tmp_path) -> None:
     """The score column holds the ranking's score of each missing row (— for the others); t sorts by it, best
     first, and back; an alloy switch rescores under the new rule."""
-    from chemspace.core.rank import score_compositions, top_share_text
+    from chemspace.core.rank import score_compositions
+    from chemspace.tui.formatting import top_share_text
 
     known = imported_set(tmp_path, "icsd")
 

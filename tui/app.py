@@ -34,6 +34,8 @@ from chemspace.tui.widgets import CensusPanel, PeriodicTable
 from chemspace.tui.widgets.scatter import ProjectionPlot
 
 TABS = ("census", "periodic", "projection", "system")
+#: Below this width the footer leaves out the command palette's hint, so every shown key fits.
+NARROW = 100
 #: SMACT's switches of the filter rule: key, Rule field, name, what it does.
 RULE_SWITCHES = (
     ("P", "pauling", "Pauling", "the Pauling electronegativity test"),
@@ -77,7 +79,16 @@ class MainScreen(Screen):
                 title = pane.TITLE if pane.TAB_ID != "system" else f"System {'-'.join(app.system or ())}"
                 with TabPane(f"{title} [{number}]", id=pane.TAB_ID):
                     yield pane
-        yield Footer(compact=True)  # every key of the projection tab fits 80 columns
+        yield Footer(compact=True)
+
+    def on_resize(self) -> None:
+        # below 100 columns the footer's palette hint gives its room to the keys (the projection tab's
+        # keys, export, help and quit take 77 columns); help and the header's icon still name ctrl+p
+        footer = self.query_one(Footer)
+        wide = self.size.width >= NARROW
+        if footer.show_command_palette != wide:
+            footer.show_command_palette = wide
+            footer.refresh(recompose=True)  # the footer recomposes on binding changes only
 
 
 class ChemspaceApp(App[None]):
@@ -87,14 +98,16 @@ class ChemspaceApp(App[None]):
     TITLE = "chemspace-tui"
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("q", "quit", "Quit", tooltip="quit (cancels a running census first)"),
-        Binding("question_mark,f1", "help", "Help", key_display="?", tooltip="help: every key and what the words mean"),
+        # export, help and quit in that order: the footer shows them after the tab's own keys, and at 80
+        # columns the last of them would be the first to go
         Binding(
             "e",
             "export",
             "Export",
             tooltip="export what the tab shows: census JSON, per-element CSV, projection CSV or PNG, system table",
         ),
+        Binding("question_mark,f1", "help", "Help", key_display="?", tooltip="help: every key and what the words mean"),
+        Binding("q", "quit", "Quit", tooltip="quit (cancels a running census first)"),
         Binding("c", "cancel", "Cancel", show=False, tooltip="cancel the running census: counts so far stay, partial"),
         Binding("r", "rerun", "Re-run", show=False, tooltip="re-run the census (and the system table)"),
         Binding("k", "check", "Check", show=False, tooltip="check a formula: allowed or forbidden, and why"),
@@ -233,7 +246,7 @@ class ChemspaceApp(App[None]):
 
     def action_check(self) -> None:
         """Open the formula check under the current rule."""
-        self.push_screen(CheckScreen(self.settings.rule))
+        self.push_screen(CheckScreen(self.settings.rule, self.known))
 
     def action_toggle_rule(self, switch: str) -> None:
         """Turn one of SMACT's switches on or off and count again under the new rule."""

@@ -14,6 +14,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
 from chemspace.core.anions import ANION_CLASSES, DEFAULT_ANION_RULE
+from chemspace.core.check import CheckResult
+from chemspace.core.known import KnownSet
 from chemspace.core.rule import CATEGORIES, Rule
 from chemspace.tui.keys import KeyRow
 from chemspace.tui.widgets.style import marked
@@ -158,49 +160,70 @@ class PickSetScreen(ModalScreen[str | None]):
 
 
 class CheckScreen(ModalScreen[None]):
-    """Type a formula, see whether the current rule allows it and why (every assignment, or the reason and witness)."""
+    """Type a formula, see whether the current rule allows it and why, its category and its known entries."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "dismiss", "Close")]
 
-    def __init__(self, rule: Rule) -> None:
+    def __init__(self, rule: Rule, known: KnownSet | None = None) -> None:
         super().__init__()
         self.rule = rule
+        self.known = known
 
     def compose(self) -> ComposeResult:
+        against = "no known set" if self.known is None else f"known set {self.known.name}"
         with Vertical(id="check-dialog"):
-            yield Label(f"Check a formula under {self.rule.describe()}:")
+            yield Label(f"Check a formula under {self.rule.describe()}, {against}:")
             yield Input(placeholder="e.g. LiZn4SnO8, Fe3O4, NaCl2", id="check-formula")
             yield Static("", id="check-result")
             yield Label("[dim]enter checks · escape closes[/dim]")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        self.query_one("#check-result", Static).update(explanation_text(event.value, self.rule))
+        self.query_one("#check-result", Static).update(explanation_text(event.value, self.rule, self.known))
 
 
-def explanation_text(formula: str, rule: Rule) -> Text:
-    """The verdict on a typed formula, or what is wrong with it."""
-    from chemspace.core.composition import parse_formula
-    from chemspace.core.errors import InputError
-    from chemspace.core.explain import assignment_text, explain
+#: Assignments the check box lists (the command line's --json has them all).
+CHECK_ASSIGNMENTS = 8
 
-    try:
-        comp = parse_formula(formula.strip())
-    except InputError as exc:
-        return Text(f"not a formula: {exc}", style="red")
-    why = explain(comp, rule)
-    text = Text(comp.formula, style="bold")
+
+def explanation_text(formula: str, rule: Rule, known: KnownSet | None = None) -> Text:
+    """The verdict on a typed formula (what `chemspace-tui check` says), or what is wrong with it.
+
+    Verdict and assignments or reason, then the category and the known set's entries for it.
+    """
+    from chemspace.core.check import BadFormula, check_formulas
+    from chemspace.core.explain import assignment_text, reason_detail
+
+    (result,) = check_formulas([formula.strip()], rule, known)
+    if isinstance(result, BadFormula):
+        return Text(f"not a formula: {result.message}", style="red")
+    why = result.explanation
+    text = Text(why.composition.formula, style="bold")
     text.append("  ")
     text.append_text(marked("allowed" if why.allowed else "forbidden"))
     if why.allowed:
         basis = "" if why.basis in (None, "oxidation-states") else f" (as {why.basis})"
-        text.append(f"{basis}: {len(why.assignments)} assignment{'s' if len(why.assignments) != 1 else ''}\n")
-        for states in why.assignments[:8]:
+        n = len(why.assignments)
+        text.append(f"{basis}: {n}{'' if why.complete else '+'} assignment{'s' if n != 1 else ''}\n")
+        for states in why.assignments[:CHECK_ASSIGNMENTS]:
             text.append(f"  {assignment_text(states)}\n")
-        if len(why.assignments) > 8:
-            text.append(f"  … {len(why.assignments) - 8} more\n", style="dim")
+        if n > CHECK_ASSIGNMENTS:
+            text.append(f"  … {n - CHECK_ASSIGNMENTS} more\n", style="dim")
     else:
         text.append(f": {why.reason}\n")
-        if why.witness is not None:
-            text.append(f"witness: {why.witness.text()}\n")
+        text.append(f"{reason_detail(why, rule)}\n")
+    text.append_text(_known_text(result, known))
+    return text
+
+
+def _known_text(result: CheckResult, known: KnownSet | None) -> Text:
+    """'category: ● standard · in mp: mp-2133, mp-13161' / '○ missing · not in mp', or why there is no category."""
+    if known is None or result.category is None:
+        return Text("category: — (no known-materials set loaded: ctrl+p, Fetch known materials)", style="dim")
+    text = Text("category: ")
+    text.append_text(marked(str(result.category)))
+    if not result.known:
+        return text + Text(f" · not in {known.name}")
+    ids = ", ".join(e.id or e.formula for e in result.entries[:6]) + (" …" if len(result.entries) > 6 else "")
+    text.append(f" · in {', '.join(result.sources) or known.name}" + (f": {ids}" if ids else ""))
     return text

@@ -8,13 +8,18 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, TypeVar
 
 from textual.containers import Vertical
 from textual.widget import Widget
 
 from chemspace.core.atomic import atomic_path
 from chemspace.core.census import ArityCensus, CensusResult
+from chemspace.core.errors import CancelledError
+
+T = TypeVar("T")
+#: How often a worker waiting on abandonable work looks at its cancel flag (seconds).
+POLL_S = 0.05
 
 
 @dataclass(frozen=True)
@@ -84,3 +89,33 @@ def yield_cpu_to_interface(niceness: int = 10) -> None:
     """
     with contextlib.suppress(AttributeError, OSError):
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), niceness)
+
+
+def abandonable(work: Callable[[], T], cancel: threading.Event, name: str) -> T:
+    """Run ``work`` in a daemon thread and wait for it, giving up (CancelledError) as soon as ``cancel`` is set.
+
+    For work that cannot stop itself promptly (a UMAP fit, its first compile, a scorer's fit): the
+    worker calling this returns at once when cancelled, so quitting the app is not held up by it:
+    Python joins the executor threads Textual runs workers on before the process exits, but never a
+    daemon thread, which is dropped at exit. A work abandoned while the app goes on runs to its next
+    cancel check and its result is discarded; whatever it holds (a lock) it keeps until then.
+    """
+    outcome: list = []
+    done = threading.Event()
+
+    def run() -> None:
+        try:
+            outcome.append((True, work()))
+        except BaseException as exc:  # handed to the waiting worker, which raises it
+            outcome.append((False, exc))
+        finally:
+            done.set()
+
+    threading.Thread(target=run, name=name, daemon=True).start()
+    while not done.wait(POLL_S):
+        if cancel.is_set():
+            raise CancelledError(f"{name} abandoned")
+    ok, value = outcome[0]
+    if not ok:
+        raise value
+    return value

@@ -88,6 +88,12 @@ class PeriodicPane(Pane):
     def on_resize(self) -> None:
         # two lines per element when the controls, the table, its key and a 5-line detail all fit
         self.query_one(PeriodicTable).tall = self.size.height >= 19 + 1 + 1 + 5
+        self._show_key()
+
+    def _show_key(self) -> None:
+        """The colour scale's key, within the pane's width."""
+        key = self.query_one("#heat-key", Static)
+        key.update(heat_key(self.query_one(PeriodicTable).top, key.content_size.width or self.size.width))
 
     def census_changed(self, state: CensusState) -> None:
         self.state = state
@@ -107,7 +113,7 @@ class PeriodicPane(Pane):
                 caption.update(f"{self.label}: needs a known-materials set (—)")
             else:
                 caption.update("compositions containing each element" + ("" if census.complete else " (partial)"))
-        self.query_one("#heat-key", Static).update(heat_key(table.top))
+        self._show_key()
         self.show_element(table.cursor)
 
     def show_element(self, symbol: str) -> None:
@@ -147,7 +153,9 @@ class PeriodicPane(Pane):
     @on(Select.Changed)
     def _select_changed(self, event: Select.Changed) -> None:
         event.stop()
-        if event.value is Select.BLANK:
+        if event.value is Select.BLANK or event.value != event.select.value:
+            # a change the select has since moved past (set_labels changes it twice): acting on it would
+            # set the old value back, whose own message sets the newer one back, forever on the UI thread
             return
         if event.select.id == "pt-arity" and event.value != self.arity:
             self.set_arity(int(str(event.value)))

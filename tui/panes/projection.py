@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import threading
 from collections.abc import Callable
@@ -25,11 +26,19 @@ from chemspace.core.elements import atomic_numbers
 from chemspace.core.errors import CancelledError, InputError
 from chemspace.core.explain import assignment_text, explain
 from chemspace.core.known import KnownSet
-from chemspace.core.rank import score_bands, score_compositions, top_share_text
+from chemspace.core.rank import score_bands, score_compositions
 from chemspace.core.reduce import Projection, warm_up
 from chemspace.core.rule import CATEGORIES, LABELS, Category, arity_name
 from chemspace.core.rule import Label as Verdict
-from chemspace.tui.panes.base import CensusState, ExportJob, Pane, focus_now, yield_cpu_to_interface
+from chemspace.tui.formatting import top_share_text
+from chemspace.tui.panes.base import (
+    CensusState,
+    ExportJob,
+    Pane,
+    abandonable,
+    focus_now,
+    yield_cpu_to_interface,
+)
 from chemspace.tui.panes.periodic import cycle
 from chemspace.tui.widgets.scatter import COLOURINGS, ProjectionData, ProjectionPlot, legend
 from chemspace.tui.widgets.style import marked
@@ -41,6 +50,12 @@ FIRST_TIME = "the first projection of a session imports scikit-learn and the emb
 def first_time_note() -> str:
     """FIRST_TIME in brackets while scikit-learn is not imported yet in this process, else nothing."""
     return "" if "sklearn" in sys.modules else f" ({FIRST_TIME})"
+
+
+def _warm_up_reducers() -> None:
+    """Load t-SNE and UMAP (imports, numba kernels), at low priority."""
+    yield_cpu_to_interface()
+    warm_up(("umap", "tsne"))
 
 
 class ProjectionReady(Message, bubble=False):
@@ -236,9 +251,12 @@ class ProjectionPane(Pane):
 
     @work(thread=True, group="warm-up", exit_on_error=False, name="reducer warm-up", description="warm-up")
     def _warm_up(self) -> None:
-        """Load t-SNE and UMAP (imports, numba kernels) while the user looks at the projection tab."""
-        yield_cpu_to_interface()
-        warm_up(("umap", "tsne"))
+        """Load t-SNE and UMAP (imports, numba kernels) while the user looks at the projection tab.
+
+        Abandonable: quitting during the first UMAP compile (tens of seconds) does not wait for it.
+        """
+        with contextlib.suppress(CancelledError):
+            abandonable(_warm_up_reducers, get_current_worker().cancelled_event, "reducer warm-up")
 
     # description given: Textual otherwise repr()s the arguments on the UI thread, here thousands of samples
     @work(
@@ -251,20 +269,28 @@ class ProjectionPane(Pane):
     )
     def _compute(self, key: tuple, samples: dict) -> None:
         cancel = get_current_worker().cancelled_event
-        yield_cpu_to_interface()
         _, _, embedding, reducer = key
-        try:
+
+        def project() -> Projection | None:
+            yield_cpu_to_interface()
             # one projection computes at a time: a burst of keys queues workers here, and every one but
             # the newest finds itself cancelled (exclusive=True) and leaves without computing
             with self._lock:
                 if cancel.is_set():
-                    return
-                projection = self.projector(samples, embedding, reducer, random_state=self.settings.seed, cancel=cancel)
+                    return None
+                return self.projector(samples, embedding, reducer, random_state=self.settings.seed, cancel=cancel)
+
+        try:
+            # abandoned when cancelled (a newer request, or quitting): a UMAP fit cannot stop midway, and
+            # quitting must not wait for it
+            projection = abandonable(project, cancel, "projection")
+        except CancelledError:
+            return
         except Exception as exc:
             if not cancel.is_set():
                 self.post_message(ProjectionReady(key, None, f"{type(exc).__name__}: {exc}"))
             return
-        if not cancel.is_set():
+        if projection is not None and not cancel.is_set():
             self.post_message(ProjectionReady(key, projection))
 
     @on(ProjectionReady)
@@ -413,8 +439,8 @@ class ProjectionPane(Pane):
     def _select_changed(self, event: Select.Changed) -> None:
         event.stop()
         value = event.value
-        if value is Select.BLANK:
-            return
+        if value is Select.BLANK or value != event.select.value:
+            return  # a change the select has since moved past: its newer message follows
         match event.select.id:
             case "sc-arity" if value != self.arity:
                 self.arity = int(str(value))
@@ -466,14 +492,17 @@ class ProjectionPane(Pane):
 
     @work(thread=True, exclusive=True, group="point-scores", exit_on_error=False, description="point scores")
     def _score_points(self, key: tuple, formulas: list[str], labels: np.ndarray) -> None:
-        """Score the missing points with the ranking under the app's known set and rule."""
-        yield_cpu_to_interface()
+        """Score the missing points with the ranking under the app's known set and rule (not niced: awaited)."""
         scores = np.full(len(formulas), -np.inf)
         rows = np.flatnonzero(np.isin(labels.astype(str), [str(x) for x in SCORED_LABELS]))
         try:
             comps = [parse_formula(formulas[i]) for i in rows]
             cancel = get_current_worker().cancelled_event  # a newer request (exclusive) stops this one
-            scores[rows] = score_compositions(comps, self.known, self.settings.rule, cancel=cancel)
+            rule = self.settings.rule
+            # abandoned when cancelled: a scorer's fit does not stop midway, and quitting must not wait for it
+            scores[rows] = abandonable(
+                lambda: score_compositions(comps, self.known, rule, cancel=cancel), cancel, "point scores"
+            )
         except CancelledError:
             return
         except Exception as exc:  # shown, never fatal: the plot keeps its category colours

@@ -19,7 +19,7 @@ from chemspace.core.errors import CancelledError, InputError
 from chemspace.core.known import KnownSet
 from chemspace.core.rank import RankedScore, ranked_scores, score_compositions
 from chemspace.core.system import SystemRow, system_rows
-from chemspace.tui.panes.base import ExportJob, Pane, focus_now, write_text, yield_cpu_to_interface
+from chemspace.tui.panes.base import ExportJob, Pane, abandonable, focus_now, write_text
 from chemspace.tui.widgets import SystemExplorer
 
 
@@ -127,13 +127,16 @@ class SystemPane(Pane):
     def _score(self, rows: list[SystemRow]) -> None:
         """Score the missing rows with the ranking (the first time per known set and rule fits its scorers).
 
-        Exclusive: a newer request cancels this one, whose work stops at its next chunk of rows.
+        Exclusive: a newer request cancels this one, whose work stops at its next chunk of rows. Not
+        niced like the census: the user waits on it, and at nice 10 on a shared, busy machine it got a
+        twentieth of a core (the interface thread wins the GIL at every switch interval anyway).
         """
-        yield_cpu_to_interface()
         missing = missing_rows(rows)
         cancel = get_current_worker().cancelled_event
+        comps, known, rule = [r.composition for r in missing], self.known, self.settings.rule
         try:
-            scores = score_compositions([r.composition for r in missing], self.known, self.settings.rule, cancel=cancel)
+            # abandoned when cancelled: a scorer's fit does not stop midway, and quitting must not wait for it
+            scores = abandonable(lambda: score_compositions(comps, known, rule, cancel=cancel), cancel, "system scores")
         except CancelledError:
             return  # superseded: the newer request posts its own scores
         except Exception as exc:  # shown, never fatal: the table works without scores

@@ -73,6 +73,9 @@ class CensusPanel(VerticalScroll):
     def on_mount(self) -> None:
         self.refresh_counts()
 
+    def on_resize(self) -> None:
+        self.refresh_counts()  # the table's form follows the room it has
+
     def title_text(self) -> str:
         """What is counted: the pool, the rule and the known set."""
         pool = "whole space (H–Lr)" if self.settings.pool is None else "-".join(self.settings.pool)
@@ -132,24 +135,37 @@ class CensusPanel(VerticalScroll):
         """Redraw the bars and the table from the latest snapshots."""
         for arity in self.settings.arities:
             self.query_one(f"#progress-{arity}", ArityProgress).show(self._censuses.get(arity), self._state(arity))
-        table = self.counts_table()
+        table = self.fitted_table(self.content_size.width or self.app.size.width)
         shape = _column_widths(table)
         # a relayout of the whole screen per update cost more than the census on 2 cores: only when the
         # table's shape changes (a wider number, a new header), not when digits change in place
         self.query_one("#census-table", Static).update(table, layout=shape != self._table_shape)
         self._table_shape = shape
 
-    def counts_table(self) -> Table:
-        """Table 2 of the paper, one column per arity; '(partial)' on arities that did not finish."""
+    def fitted_table(self, width: int) -> Table:
+        """The counts table in the first form that fits ``width`` cells: as it is; with partial arities
+        marked by a star explained under it; without the shares (a quinary system at 80 columns)."""
+        forms = ((False, True), (True, True), (True, False))
+        for short, shares in forms:
+            table = self.counts_table(short_partial=short, shares=shares)
+            if self.app.console.measure(table).maximum <= width:
+                break
+        return table
+
+    def counts_table(self, *, short_partial: bool = False, shares: bool = True) -> Table:
+        """Table 2 of the paper, one column per arity; '(partial)' (or '*') on arities that did not finish."""
         # one space between columns and no wrapping: the whole space's quaternary column
         # ("13,993,099,343 (82.79%)") still fits 80 columns beside the binary and ternary ones
-        table = Table(expand=False, box=None, padding=(0, 0, 0, 1), header_style="bold")
+        table = Table(expand=False, box=None, padding=(0, 0, 0, 1), header_style="bold", caption_justify="left")
         table.add_column("", no_wrap=True)
+        stopped = self._cancelled or not self._running
         for arity in self.settings.arities:
             census = self._censuses.get(arity)
             name = arity_name(arity, title=True)
             if census is not None and not census.complete:
-                name += " (partial)" if (self._cancelled or not self._running) else " …"
+                name += ("*" if short_partial else " (partial)") if stopped else " …"
+                if stopped and short_partial:
+                    table.caption = "* partial: the run stopped before the end"
             table.add_column(name, justify="right", no_wrap=True)
         for row in ROWS:
             cells: list[Text | str] = [marked(row)]
@@ -163,7 +179,7 @@ class CensusPanel(VerticalScroll):
                     cells.append(count_text(census.known))
                 else:
                     # a share of what has been counted so far (all of it once the arity is complete)
-                    cells.append(count_text(census.count(row), census.done or None))
+                    cells.append(count_text(census.count(row), (census.done or None) if shares else None))
             table.add_row(*cells)
         if self._second is not None:
             name, counts = self._second
@@ -173,7 +189,8 @@ class CensusPanel(VerticalScroll):
                 for arity in self.settings.arities:
                     census = self._censuses.get(arity)
                     value = counts.get(arity, {}).get(cat)
-                    row_cells.append("" if value is None or census is None else count_text(value, census.unique))
+                    unique = census.unique if census is not None and shares else None
+                    row_cells.append("" if value is None or census is None else count_text(value, unique))
                 table.add_row(*row_cells)
         return table
 

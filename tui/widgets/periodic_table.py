@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from functools import cache
 from typing import ClassVar
 
+from rich.console import Group
 from rich.style import Style
+from rich.table import Table
 from rich.text import Text
 from textual import events
 from textual.binding import Binding, BindingType
@@ -19,7 +22,7 @@ from chemspace.core.census import ArityCensus
 from chemspace.core.elements import all_symbols
 from chemspace.core.palette import HEAT_HEX
 from chemspace.core.rule import CATEGORIES, arity_name
-from chemspace.tui.widgets.style import compact, count_text
+from chemspace.tui.widgets.style import compact, count_text, short_count_text
 
 COLUMNS = 18
 #: Heat-map glyphs, low to high, drawn after the symbol in the one-line layout: the level reads without colour.
@@ -31,18 +34,42 @@ def heat_level(value: int, top: int) -> int:
     return min(len(HEAT_HEX) - 1, int(math.sqrt(value / top) * (len(HEAT_HEX) - 1) + 0.5))
 
 
-def heat_key(top: int) -> Text:
-    """The heat map's key: each colour (and glyph) with the counts it stands for, up to ``top``."""
-    text = Text("key: ")
-    if top <= 0:
-        return text + Text("no counts yet", style="dim")
+def level_floors(top: int) -> dict[int, int]:
+    """The heat levels that some count 1..``top`` reaches, each with the smallest count reaching it.
+
+    A narrow range skips levels (with ``top`` 8 no count reaches the second colour), which the key
+    would otherwise show twice with the same count.
+    """
     steps = len(HEAT_HEX) - 1
-    for level, colour in enumerate(HEAT_HEX):
-        low = 0 if level == 0 else math.ceil(top * ((level - 0.5) / steps) ** 2)
+    floors: dict[int, int] = {}
+    for level in range(len(HEAT_HEX)):
+        low = max(1, math.ceil(top * ((level - 0.5) / steps) ** 2))  # heat_level's threshold, inverted
+        while low > 1 and heat_level(low - 1, top) >= level:  # rounding of the square: nudge onto the exact floor
+            low -= 1
+        while low <= top and heat_level(low, top) < level:
+            low += 1
+        if low <= top and heat_level(low, top) == level:
+            floors[level] = low
+    return floors
+
+
+def heat_key(top: int, width: int = 1_000) -> Text:
+    """The heat map's key: each colour (and glyph) a count reaches, with the least count showing it, up to ``top``.
+
+    Within ``width`` cells: the largest count in short form (14G) when written out it would not fit.
+    """
+    if top <= 0:
+        return Text("key:") + Text(" no counts yet", style="dim")
+    text = Text()
+    for level, low in level_floors(top).items():
         fg = "black" if level >= 3 else "white"
-        text.append(f" {HEAT_GLYPHS[level]}{compact(low)}+ ", style=Style(color=fg, bgcolor=colour))
-    text.append(f"  (max {top:,}, square-root scale; · none)", style="dim")
-    return text
+        text.append(" ")
+        text.append(f"{HEAT_GLYPHS[level]}{compact(low)}+", style=Style(color=fg, bgcolor=HEAT_HEX[level]))
+    for largest in (f"{top:,}", compact(top)):
+        key = Text("key:") + text + Text(f" (max {largest}; √ scale; · none)", style="dim")
+        if key.cell_len <= width:
+            break
+    return key
 
 
 @cache
@@ -226,25 +253,56 @@ class PeriodicTable(Widget, can_focus=True):
 
 
 class ElementDetail(Static):
-    """The numbers of one element: per arity, how many compositions containing it fall in each label."""
+    """The numbers of one element: per arity, how many compositions containing it fall in each label.
+
+    A table, one row per arity, so it fits the few lines an 80x24 terminal leaves it; counts with their
+    share of the element's unique compositions, in short form (1.2k 90%) when the full one is too wide.
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._shown: tuple[str, dict[int, ArityCensus], tuple[int, ...] | None] | None = None
 
     def show(self, symbol: str, censuses: dict[int, ArityCensus], oxidation_states: tuple[int, ...] | None) -> None:
         """Render the element's counts for every arity counted so far."""
+        self._shown = (symbol, censuses, oxidation_states)
+        self.update(self.detail_text(self.content_size.width or self.app.size.width))
+
+    def on_resize(self) -> None:
+        if self._shown is not None:
+            self.update(self.detail_text(self.content_size.width))
+
+    def detail_text(self, width: int) -> Group:
+        """The symbol and its oxidation states, then the table (short cells when the full ones pass ``width``)."""
+        assert self._shown is not None
+        symbol, censuses, oxidation_states = self._shown
         states = (
             ", ".join(f"{q:+d}" for q in oxidation_states) if oxidation_states else "none in this set (never allowed)"
         )
-        text = Text.from_markup(f"[b]{symbol}[/b]  oxidation states: {states}\n")
+        head = Text.from_markup(f"[b]{symbol}[/b]  oxidation states: {states}")
         if not censuses:
-            text.append("no counts yet")
+            return Group(head, Text("no counts yet"))
+        table = self._table(symbol, censuses, count_text)
+        if self.app.console.measure(table).maximum > width:
+            table = self._table(symbol, censuses, short_count_text)
+        parts: list = [head, table]
+        if not all(c.complete for c in censuses.values()):
+            parts.append(Text("* partial: that arity's census did not finish", style="dim"))
+        return Group(*parts)
+
+    @staticmethod
+    def _table(symbol: str, censuses: dict[int, ArityCensus], cell: Callable[[int | None, int | None], str]) -> Table:
+        with_known = any(c.known is not None for c in censuses.values())
+        labels = ("allowed", "forbidden", *(CATEGORIES if with_known else ()))
+        table = Table(box=None, padding=(0, 0, 0, 1), pad_edge=False, header_style="bold", show_edge=False)
+        table.add_column("", no_wrap=True, style="bold")
+        for name in ("unique", *labels):
+            table.add_column(name, justify="right", no_wrap=True)
         for arity, census in sorted(censuses.items()):
-            name = arity_name(arity, title=True) + ("" if census.complete else " (partial)")
             unique = (census.element_counts("unique") or {}).get(symbol)
-            text.append(f"{name}: ", style="bold")
-            parts = [f"unique {count_text(unique)}"]
-            labels = ("allowed", "forbidden", *CATEGORIES) if census.known is not None else ("allowed", "forbidden")
+            cells = [count_text(unique)]
             for label in labels:
                 counts = census.element_counts(label)
-                value = None if counts is None else counts.get(symbol)
-                parts.append(f"{label} {count_text(value, unique)}")
-            text.append(" · ".join(parts) + "\n")
-        self.update(text)
+                cells.append(cell(None if counts is None else counts.get(symbol), unique))
+            table.add_row(arity_name(arity, title=True) + ("" if census.complete else "*"), *cells)
+        return table

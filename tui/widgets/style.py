@@ -32,6 +32,16 @@ def count_text(value: int | None, unique: int | None = None) -> str:
     return f"{value:,}"
 
 
+def short_count_text(value: int | None, unique: int | None = None) -> str:
+    """'1.2k 90%': :func:`compact` count and a two-digit share, for tables with little room; '—' when absent."""
+    if value is None:
+        return ABSENT
+    if not unique:
+        return compact(value)
+    share = 100.0 * value / unique
+    return f"{compact(value)} {share:.0f}%" if share >= 9.5 or share == 0 else f"{compact(value)} {share:.1f}%"
+
+
 def compact(value: int | None) -> str:
     """A count in at most four characters: 7, 999, 1.2k, 35k, 1.2M, 2.9G."""
     if value is None:

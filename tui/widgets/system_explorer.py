@@ -11,10 +11,10 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Input, Label, Select, Static
 
 from chemspace.core.explain import assignment_text
-from chemspace.core.rank import top_share_text
 from chemspace.core.row_query import parse_query
 from chemspace.core.rule import CATEGORIES, LABELS, REASONS, arity_name
 from chemspace.core.system import SystemRow
+from chemspace.tui.formatting import top_share_text
 from chemspace.tui.widgets.style import marked
 
 COLUMNS = ("formula", "arity", "label", "oxidation", "ids")
@@ -29,7 +29,7 @@ DETAIL_ASSIGNMENTS = 6
 REASON_TEXT = {
     "no-oxidation-states": "an element has no oxidation states in this set (or no Pauling value)",
     "not-charge-neutral": "no choice of the elements' oxidation states sums to zero",
-    "electronegativity": "neutral assignments exist, each with a cation above an anion in Pauling electronegativity",
+    "electronegativity": "each neutral assignment has a cation more electronegative than an anion",
 }
 
 
@@ -85,7 +85,7 @@ class SystemExplorer(Vertical):
                 id="system-filter",
                 compact=True,
             )
-            reasons = [(f"forbidden: {r}", f"{REASON}{r}") for r in REASONS]  # why a composition fails
+            reasons = [(f"× {r}", f"{REASON}{r}") for r in REASONS]  # forbidden, by why it fails (× as in the table)
             label_options = [("any label", ALL), *((x, x) for x in labels), *reasons]
             yield Select(label_options, value=ALL, allow_blank=False, id="system-label", compact=True)
             arities = [("any arity", ALL), *((arity_name(a), str(a)) for a in range(2, len(self.system) + 1))]
@@ -107,7 +107,6 @@ class SystemExplorer(Vertical):
 
     def on_resize(self) -> None:
         self.set_class(self.size.width < 110, "-narrow")
-        self.set_class(self.size.height < 24, "-short")
 
     def set_rows(self, rows: list[SystemRow]) -> None:
         """Take every composition of the system (computed in a worker) and show them."""
