@@ -130,3 +130,29 @@ def test_system_table_is_titled_with_the_system_not_the_raw_argument() -> None:
     result = runner.invoke(app, ["system", "Li,Zn,Sn,O", "--arity", "2", "--only", "allowed", "--known", "none"])
     assert result.exit_code == 0, result.output
     assert "Li-Zn-Sn-O: " in result.stdout and "Li,Zn" not in result.stdout
+
+
+def _every_command_line() -> list[list[str]]:
+    """The command path of the app, every subcommand and every subcommand of a group (from the click tree)."""
+    import typer.main
+
+    paths: list[list[str]] = []
+
+    def walk(command: object, path: list[str]) -> None:
+        paths.append(path)
+        for name, sub in getattr(command, "commands", {}).items():
+            walk(sub, [*path, name])
+
+    walk(typer.main.get_command(app), [])
+    return paths
+
+
+@pytest.mark.parametrize("path", _every_command_line(), ids=lambda p: " ".join(p) or "app")
+def test_help_shows_flags_without_a_type(path: list[str]) -> None:
+    """`--help` of every command lists its flags (--json, --alloys, --help...) as plain flags, with no `<bool>`."""
+    result = runner.invoke(app, [*path, "--help"], env={"COLUMNS": "200", "NO_COLOR": "1"})
+    assert result.exit_code == 0, result.output
+    assert "--help" in result.output
+    assert "bool" not in result.output.lower(), result.output
+    help_line = next(line for line in result.output.splitlines() if "--help" in line)
+    assert help_line.split("--help", 1)[1].split()[:1] == ["Show"], help_line
