@@ -30,6 +30,7 @@ from chemspace.tui.options import (
     parse_arities,
     rule_from_options,
 )
+from chemspace.tui.progress import system_progress
 
 
 class OutputFormat(StrEnum):
@@ -118,7 +119,8 @@ def system_command(
         raise InputError(f"--arity {arity}: {'-'.join(elements)} has only {len(elements)} elements")
     known_set = load_known(known)
     rule = rule_from_options(max_stoich, oxidation_states, no_pauling, alloys, mixed_valence)
-    rows = system_rows(elements, known=known_set, rule=rule)
+    with system_progress("-".join(elements)) as on_progress:
+        rows = system_rows(elements, known=known_set, rule=rule, on_progress=on_progress)
     rows = filter_rows(rows, only, arity)
     if fmt is OutputFormat.json:
         typer.echo(json.dumps([r.to_json() for r in rows]))

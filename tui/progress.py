@@ -13,10 +13,19 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    Progress,
+    TaskID,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
 from chemspace.core.census import ArityCensus, ProgressCallback
 from chemspace.core.rule import arity_name
+from chemspace.core.system import SystemProgress
 from chemspace.tui.options import err_console
 
 #: Seconds between plain progress lines when stderr is not a terminal (``CHEMSPACE_PROGRESS_SECONDS``).
@@ -37,6 +46,14 @@ def status_text(census: ArityCensus) -> str:
     if census.running:
         return f"{census.allowed:,} allowed so far ({share:.2f}% of {census.done:,} processed)"
     return f"{census.allowed:,} allowed ({100.0 * census.allowed / census.unique:.2f}%)"
+
+
+def timing_text(counting: float, compiling: float) -> str:
+    """'counted in 1.8 s', naming a first run's kernel compile apart: '(+ 88 s compiling the kernels, once)'."""
+    text = f"counted in {counting:.1f} s"
+    if compiling >= 0.05:
+        text += f" (+ {compiling:.1f} s compiling the numba kernels, once after installing)"
+    return text
 
 
 def _clock(seconds: float) -> str:
@@ -82,6 +99,48 @@ def counted_progress(label: str, counter: str, eta: bool = True, transient: bool
         transient=transient,
         disable=not err_console.is_terminal,
     )
+
+
+#: What a system's progress says in each phase.
+SYSTEM_PHASE_TEXT = {"compiling": PHASE_TEXT["compiling"], "labelling": "labelling"}
+
+
+def system_progress_text(done: int, total: int, phase: str) -> str:
+    """How far a system's labelling is: how many of the total (known up front), and whether it is compiling."""
+    line = f"{done:,} of {total:,} compositions labelled"
+    return line if phase == "labelling" else f"{line}; {SYSTEM_PHASE_TEXT[phase]}"
+
+
+def system_line(system: str, done: int, total: int, phase: str) -> str:
+    """One plain progress line of a system's labelling, for logs."""
+    return f"{system}: {system_progress_text(done, total, phase)}"
+
+
+@contextmanager
+def system_progress(system: str) -> Iterator[SystemProgress]:
+    """Yield a ``system_rows`` progress callback: a bar against the total known up front on a terminal
+    (saying so while the kernels compile), else a plain line now and then for logs."""
+    if not err_console.is_terminal:
+        every = float(os.environ.get("CHEMSPACE_PROGRESS_SECONDS", LOG_SECONDS))
+        last = [time.monotonic()]
+
+        def log(done: int, total: int, phase: str) -> None:
+            if time.monotonic() - last[0] >= every:
+                err_console.print(system_line(system, done, total, phase), highlight=False)
+                last[0] = time.monotonic()
+
+        yield log
+        return
+    counter = "{task.completed:,.0f}/{task.total:,.0f} compositions"
+    with counted_progress(f"{system}: {{task.description}}", counter, transient=True) as bar:
+        tasks: list[TaskID] = []
+
+        def update(done: int, total: int, phase: str) -> None:
+            if not tasks:  # the first call brings the total
+                tasks.append(bar.add_task(SYSTEM_PHASE_TEXT[phase], total=total))
+            bar.update(tasks[0], completed=done, total=total, description=SYSTEM_PHASE_TEXT[phase])
+
+        yield update
 
 
 @contextmanager

@@ -20,6 +20,7 @@ from chemspace.core.known import KnownSet
 from chemspace.core.rank import RankedScore, ranked_scores, score_compositions
 from chemspace.core.system import SystemRow, system_rows
 from chemspace.tui.panes.base import ExportJob, Pane, focus_now, write_text, yield_cpu_to_interface
+from chemspace.tui.progress import system_progress_text
 from chemspace.tui.widgets import SystemExplorer
 
 
@@ -106,8 +107,20 @@ class SystemPane(Pane):
         description="system table",
     )
     def _label(self, system: tuple[str, ...]) -> None:
-        rows = system_rows(system, known=self.known, rule=self.settings.rule)
+        def progress(done: int, total: int, phase: str) -> None:
+            self.app.call_from_thread(self._show_progress, system_progress_text(done, total, phase))
+
+        cancel = get_current_worker().cancelled_event
+        try:
+            rows = system_rows(system, known=self.known, rule=self.settings.rule, on_progress=progress, cancel=cancel)
+        except CancelledError:
+            return  # superseded: the newer labelling posts its own rows
         self.post_message(SystemRowsReady(rows))
+
+    def _show_progress(self, text: str) -> None:
+        """The labelling's progress on the count line of the explorer (if it is still mounted)."""
+        for explorer in self.query(SystemExplorer):
+            explorer.show_progress(text)
 
     @on(SystemRowsReady)
     def _ready(self, message: SystemRowsReady) -> None:
