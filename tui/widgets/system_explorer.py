@@ -158,6 +158,12 @@ class SystemExplorer(Vertical):
             event.stop()
             self.apply_filter()
 
+    def kept(self) -> tuple[str | None, int | None]:
+        """The label (or category, or reason) and the arity the selectors keep, None for all (export names)."""
+        label = self.query_one("#system-label", Select).value
+        arity = self.query_one("#system-arity", Select).value
+        return (None if label == ALL else str(label)), (None if arity == ALL else int(str(arity)))
+
     def matching(self) -> list[SystemRow]:
         """Rows passing the text, label, arity and element filters."""
         query = parse_query(self.query_one("#system-filter", Input).value)
