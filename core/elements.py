@@ -161,7 +161,7 @@ def load_oxidation_states(name: str = DEFAULT_OXIDATION_STATES) -> dict[str, tup
         return {s: tuple(getattr(_smact_element(s), attr) or ()) for s in all_symbols()}
     path = Path(name)
     if not path.exists() and (os.sep in name or name.endswith(".txt")):
-        raise missing_file(name, "oxidation-state file")
+        raise missing_file(name)
     if not path.exists():
         known = ", ".join(OXIDATION_STATE_SETS)
         raise InputError(f"unknown oxidation-state set {name!r} (expected one of {known}, or a file path)")

@@ -13,9 +13,9 @@ from pathlib import Path
 from chemspace.core.errors import InputError
 
 
-def missing_file(path: Path | str, what: str = "file") -> InputError:
-    """The error for a file that does not exist: ``no such file: PATH``."""
-    return InputError(f"no such {what}: {path}")
+def missing_file(path: Path | str) -> InputError:
+    """The error for a file that does not exist, whatever it was for: ``no such file: PATH``."""
+    return InputError(f"no such file: {path}")
 
 
 def unreadable(path: Path | str, exc: OSError | UnicodeDecodeError, what: str = "file") -> InputError:
@@ -23,7 +23,7 @@ def unreadable(path: Path | str, exc: OSError | UnicodeDecodeError, what: str = 
     if isinstance(exc, UnicodeDecodeError):
         return InputError(f"cannot read {what} {path}: not UTF-8 text (byte {exc.start})")
     if isinstance(exc, FileNotFoundError):
-        return missing_file(path, what)
+        return missing_file(path)
     if isinstance(exc, IsADirectoryError) or exc.errno == errno.EISDIR:
         return InputError(f"{path} is a directory, not a {what}")
     if isinstance(exc, PermissionError):

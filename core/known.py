@@ -649,7 +649,7 @@ def resolve_known(spec: str | None) -> KnownSet | None:
     if path.exists() or path.is_symlink():
         return import_file(path)
     if os.sep in spec or path.suffix.lower() in (".csv", ".json", ".txt"):
-        raise missing_file(spec, "--known file")
+        raise missing_file(spec)
     raise InputError(f"--known {spec!r} is not a cached set or a file{_cached_hint()}; use mp, NAME, FILE or none")
 
 
