@@ -130,3 +130,17 @@ def test_timing_text_names_the_compile() -> None:
 
     assert timing_text(1.84, 0.0) == "counted in 1.8 s"
     assert timing_text(1.84, 88.2) == "counted in 1.8 s (+ 88.2 s compiling the numba kernels, once after installing)"
+
+
+def test_the_app_census_panel_names_compile_time_apart() -> None:
+    """The census tab's per-arity state gives the counting time, and a first run's compile beside it."""
+    from chemspace.tui.widgets import CensusPanel
+
+    result = run_census(CensusSettings(arities=(2,), samples=0))
+    census = result.arities[2]
+    panel = CensusPanel(result.settings, None)
+    panel._censuses = {2: census}
+    census.elapsed, census.compile_seconds = 2.04, 0.0
+    assert panel._state(2) == "done 2.0 s"
+    census.compile_seconds = 31.9  # as a first run after installing measures it
+    assert panel._state(2) == "done 2.0 s (+32 s compiling)"
