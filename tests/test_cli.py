@@ -66,6 +66,8 @@ def test_system_csv_and_filters() -> None:
         (["system", "li-zn-sn-o"], "did you mean 'Li'"),
         (["system", "Li-Zn-Sn-O", "--arity", "5"], "only 4 elements"),
         (["export", "--arity", "2", "--out", "x.txt"], ".csv or .parquet"),
+        (["system", "Li-O", "--out", "x.txt"], ".csv, .json or .parquet"),
+        (["system", "Li-O", "--out", "/no/such/dir/x.csv"], "'/no/such/dir' does not exist"),
         (["--system", "Li-Qq-O"], "'Qq'"),
     ],
 )
