@@ -1,4 +1,5 @@
-"""Rich progress bars on stderr for the census, one bar per arity, fed by the core's callback.
+"""Rich progress bars on stderr for the census (one bar per arity) and a system's labelling, fed by the core's
+callbacks, and the lines that say how long counting (not compiling) took.
 
 The bar and its ETA follow the work (element subsets counted), not the share of compositions,
 which runs ahead (compositions over elements that can never pass cost nothing). While an arity
@@ -49,7 +50,8 @@ def status_text(census: ArityCensus) -> str:
 
 
 def timing_text(counting: float, compiling: float) -> str:
-    """'counted in 1.8 s', naming a first run's kernel compile apart: '(+ 88 s compiling the kernels, once)'."""
+    """'counted in 1.8 s', naming a first run's kernel compile apart, never as counting:
+    'counted in 1.8 s (+ 88.2 s compiling the numba kernels, once after installing)'."""
     text = f"counted in {counting:.1f} s"
     if compiling >= 0.05:
         text += f" (+ {compiling:.1f} s compiling the numba kernels, once after installing)"
