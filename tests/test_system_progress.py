@@ -3,6 +3,7 @@ counted against it, a first run says it is compiling, and a cancel stops it betw
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 import subprocess
@@ -97,3 +98,20 @@ def test_app_shows_the_total_from_the_start(monkeypatch: pytest.MonkeyPatch) -> 
     assert shown and shown[0].startswith(f"0 of {total:,} compositions labelled"), shown
     assert f"{total:,} of {total:,} compositions labelled" in shown
     assert not any(text.startswith("0 of 0") for text in shown)
+
+
+def test_six_element_system_in_a_real_process_counts_against_its_total() -> None:
+    """The issue's case: `system Li-Na-K-Zn-Sn-O` headless gives its total from the first line and counts up to it."""
+    env = {**os.environ, "CHEMSPACE_PROGRESS_SECONDS": "0", "COLUMNS": "200"}
+    command = ["system", "Li-Na-K-Zn-Sn-O", "--arity", "2", "--format", "csv", "--known", "none"]
+    proc = subprocess.run(
+        [sys.executable, "-m", "chemspace.tui", *command], capture_output=True, text=True, timeout=900, env=env
+    )
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
+    total = system_size(6)
+    lines = [line for line in proc.stderr.splitlines() if line.startswith("Li-Na-K-Zn-Sn-O: ")]
+    done = [int(line.split(": ")[1].split(" of ")[0].replace(",", "")) for line in lines]
+    assert all(f" of {total:,} compositions labelled" in line for line in lines), lines
+    assert done[0] == 0 and done[-1] == total and done == sorted(done) and len(done) > 10
+    binaries = sum(len(system_rows(pair)) for pair in itertools.combinations(("Li", "Na", "K", "Zn", "Sn", "O"), 2))
+    assert len(proc.stdout.strip().splitlines()) == 1 + binaries  # --arity 2 keeps the 15 binary systems' rows
