@@ -144,3 +144,13 @@ def test_the_app_census_panel_names_compile_time_apart() -> None:
     assert panel._state(2) == "done 2.0 s"
     census.compile_seconds = 31.9  # as a first run after installing measures it
     assert panel._state(2) == "done 2.0 s (+32 s compiling)"
+
+
+def test_progress_clock_and_eta_follow_counting_not_compiling() -> None:
+    """A quarter of the work counted in 10 s after a 90 s compile: 10 s elapsed, 30 s left (not 100 s and 300 s)."""
+    from chemspace.core.census import ArityCensus
+    from chemspace.tui.progress import log_line
+
+    census = ArityCensus(arity=3, symbols=("Li", "O"), unique=100, work_done=25, work_total=100, elapsed=10.0)
+    census.compile_seconds = 90.0
+    assert "25.0% of the work, 0:00:10 elapsed, eta 0:00:30" in log_line(census)

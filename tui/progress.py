@@ -20,7 +20,6 @@ from rich.progress import (
     TaskID,
     TaskProgressColumn,
     TextColumn,
-    TimeElapsedColumn,
     TimeRemainingColumn,
 )
 
@@ -64,11 +63,15 @@ def _clock(seconds: float) -> str:
     return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}"
 
 
+def _eta(census: ArityCensus) -> str:
+    """Time left at the counting rate so far (compile time left out), h:mm:ss; '-' before any work or after."""
+    f = census.work_fraction
+    return _clock(census.elapsed * (1 - f) / f) if 0 < f < 1 and census.running else "-"
+
+
 def log_line(census: ArityCensus) -> str:
     """One plain progress line: share of the work, elapsed, ETA from the work rate, allowed so far."""
-    f = census.work_fraction
-    eta = _clock(census.elapsed * (1 - f) / f) if 0 < f < 1 else "-"
-    done = f"{100 * f:.1f}% of the work, {_clock(census.elapsed)} elapsed, eta {eta}"
+    done = f"{100 * census.work_fraction:.1f}% of the work, {_clock(census.elapsed)} elapsed, eta {_eta(census)}"
     return f"{arity_name(census.arity)}: {done}; {status_text(census)}"
 
 
@@ -151,21 +154,30 @@ def census_progress(arities: tuple[int, ...]) -> Iterator[ProgressCallback]:
     if not err_console.is_terminal:
         yield _LogLines(float(os.environ.get("CHEMSPACE_PROGRESS_SECONDS", LOG_SECONDS)))
         return
+    # elapsed and eta are the census's counting clock, not the bar's wall clock: a first run's
+    # kernel compile is neither counting time nor a rate to extrapolate
     progress = Progress(
         TextColumn("{task.description}"),
         BarColumn(),
         TaskProgressColumn(),
-        TimeElapsedColumn(),
-        TextColumn("eta"),
-        TimeRemainingColumn(),
+        TextColumn("{task.fields[clock]} eta {task.fields[eta]}"),
         TextColumn("{task.fields[status]}"),
         console=err_console,
         transient=False,
     )
-    tasks = {a: progress.add_task(f"{arity_name(a):>10}", total=1.0, status="waiting") for a in arities}
+    tasks = {
+        a: progress.add_task(f"{arity_name(a):>10}", total=1.0, status="waiting", clock=_clock(0), eta="-")
+        for a in arities
+    }
 
     def update(census: ArityCensus) -> None:
-        progress.update(tasks[census.arity], completed=census.work_fraction, status=status_text(census))
+        progress.update(
+            tasks[census.arity],
+            completed=census.work_fraction,
+            status=status_text(census),
+            clock=_clock(census.elapsed),
+            eta=_eta(census),
+        )
 
     with progress:
         yield update
