@@ -127,6 +127,8 @@ def check_directory(path: Path) -> None:
         raise InputError(f"cannot write {str(path)!r}: the directory {str(parent)!r} does not exist")
     if not parent.is_dir():
         raise InputError(f"cannot write {str(path)!r}: {str(parent)!r} is not a directory")
+    if path.is_dir():
+        raise InputError(f"cannot write {str(path)!r}: it is a directory, not a file")
     try:
         fd, probe = tempfile.mkstemp(prefix=f".{path.name}.{_TEMP_MARK}-{os.getpid()}-", suffix=".part", dir=parent)
         os.close(fd)

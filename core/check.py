@@ -20,6 +20,7 @@ from chemspace.core.composition import Composition, parse_formula
 from chemspace.core.elements import atomic_numbers
 from chemspace.core.errors import InputError
 from chemspace.core.explain import Explanation, explain_many
+from chemspace.core.files import read_user_text, unreadable
 from chemspace.core.formula import MAX_AMOUNT, MAX_FORMULA_LENGTH
 from chemspace.core.known import KnownEntry, KnownSet
 from chemspace.core.mixed_valence import MAX_MIXED_ATOMS
@@ -160,10 +161,13 @@ def _mixed_limit(text: str, comp: Composition) -> Composition | BadFormula:
 def read_formula_file(path: Path) -> tuple[list[str], list[int]]:
     """Formulas in a text file ('-': standard input), one a line (blank lines and '#' comments
     skipped), with line numbers."""
-    try:
-        text = sys.stdin.read() if str(path) == "-" else path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read formula file {str(path)!r}: {exc}") from None
+    if str(path) != "-":
+        text = read_user_text(path, "formula file")
+    else:
+        try:
+            text = sys.stdin.read()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise unreadable("-", exc, "standard input") from None
     formulas, lines = [], []
     for number, raw in enumerate(text.splitlines(), start=1):
         item = raw.split("#", 1)[0].strip()

@@ -20,6 +20,7 @@ import numpy as np
 
 from chemspace.core.atomic import atomic_path, check_directory
 from chemspace.core.errors import InputError
+from chemspace.core.files import unreadable
 
 #: Seconds between checkpoint writes (``CHEMSPACE_CHECKPOINT_SECONDS`` overrides, for tests).
 CHECKPOINT_SECONDS = 5.0
@@ -49,10 +50,14 @@ class Checkpoint:
         """States recorded in the file (none if it does not exist); InputError if it is not ours."""
         if not self.path.exists():
             return {}
+        if self.path.is_dir():
+            raise unreadable(self.path, IsADirectoryError(), "checkpoint")
         try:
             with np.load(self.path, allow_pickle=False) as doc:
                 recorded = str(doc["fingerprint"])
                 arrays = {k: doc[k] for k in doc.files}
+        except (FileNotFoundError, PermissionError, IsADirectoryError) as exc:
+            raise unreadable(self.path, exc, "checkpoint") from None
         except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError) as exc:
             raise InputError(f"{str(self.path)!r} is not a census checkpoint ({exc})") from None
         if recorded != self.fingerprint:

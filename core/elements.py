@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from chemspace.core.errors import InputError
+from chemspace.core.files import missing_file, read_user_text
 
 #: Oxidation-state sets shipped with smact, by the names ``smact_filter`` accepts.
 OXIDATION_STATE_SETS: dict[str, str] = {
@@ -111,12 +112,7 @@ def _read_custom_file(path: Path) -> dict[str, tuple[int, ...]]:
     are outside the pool and ignored.
     """
     where = f"oxidation-state file {str(path)!r}"
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise InputError(f"cannot read {where}: {exc.strerror or exc}") from None
-    except UnicodeDecodeError as exc:
-        raise InputError(f"cannot read {where}: not UTF-8 text (byte {exc.start})") from None
+    text = read_user_text(path, "oxidation-state file")
     states: dict[str, tuple[int, ...]] = {}
     first_line: dict[str, int] = {}
     for number, line in enumerate(text.splitlines(), start=1):
@@ -165,7 +161,7 @@ def load_oxidation_states(name: str = DEFAULT_OXIDATION_STATES) -> dict[str, tup
         return {s: tuple(getattr(_smact_element(s), attr) or ()) for s in all_symbols()}
     path = Path(name)
     if not path.exists() and (os.sep in name or name.endswith(".txt")):
-        raise InputError(f"oxidation-state file {name!r} does not exist")
+        raise missing_file(name)
     if not path.exists():
         known = ", ".join(OXIDATION_STATE_SETS)
         raise InputError(f"unknown oxidation-state set {name!r} (expected one of {known}, or a file path)")

@@ -390,13 +390,15 @@ class SignatureCache:
         return sum(len(k) for k, _ in self.runs)
 
 
-def kernels_cached() -> bool:
-    """Whether the census kernels are already compiled in numba's on-disk cache (else the first
-    call compiles them, about a minute once per install). Unsure answers say cached."""
+def kernels_cached(*dispatchers: object) -> bool:
+    """Whether the census kernels (or the numba ``dispatchers`` given) are already compiled in numba's
+    on-disk cache (else the first call compiles them, about a minute once per install). Unsure answers
+    say cached."""
+    chosen = dispatchers or (kernels.count_signatures, kernels.signature_codes, kernels.nth_labelled_bits)
     try:
         return all(
-            bool(k._cache._cache_file._load_index())  # numba's private cache index: empty when stale
-            for k in (kernels.count_signatures, kernels.signature_codes, kernels.nth_labelled_bits)
+            bool(k._cache._cache_file._load_index())  # type: ignore[attr-defined]  # numba's private cache index
+            for k in chosen
         )
     except Exception:  # any change in numba's internals: do not claim a compile
         return True

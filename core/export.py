@@ -7,12 +7,16 @@ renamed into place, so an interrupted export leaves no partial file behind.
 
 from __future__ import annotations
 
+import csv
+import io
 import itertools
+import json
 import math
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
@@ -26,8 +30,11 @@ from chemspace.core.elements import element_table
 from chemspace.core.engine import ArityPlan, charge_tables, check_arity, check_max_stoich, subset_flags
 from chemspace.core.errors import CancelledError, InputError
 from chemspace.core.known import KnownSet
-from chemspace.core.rule import Rule, category
+from chemspace.core.rule import Rule, arity_name, category
 from chemspace.core.system import SystemRow
+
+if TYPE_CHECKING:  # core.rank writes its rankings with this module's helpers
+    from chemspace.core.rank import RankedScore
 
 FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 
@@ -208,34 +215,141 @@ def write_export(
     return written
 
 
-def system_table(rows: Sequence[SystemRow]) -> pa.Table:
-    """A chemical system's rows as a table: formula, arity, allowed, reason, every assignment as text
-    ('Sn+4 O-2 | Sn+2 O-1'), the first assignment, and known/category with a known set."""
+#: A system export's columns, in this order, wherever it is written (``system --format csv`` and
+#: ``--out``, ``export --system``, the app's system tab): the composition and its verdict, then the
+#: known set's columns (with a known set), then the ranking's (in file exports, scored or not yet).
+SYSTEM_COLUMNS: tuple[str, ...] = (
+    "formula",
+    "arity",
+    "allowed",
+    "oxidation_states",
+    "assignments",
+    "reason",
+    "witness",
+)
+SYSTEM_KNOWN_COLUMNS: tuple[str, ...] = ("known", "category", "ids", "energy_above_hull")
+SYSTEM_SCORE_COLUMNS: tuple[str, ...] = ("score", "rank", "top_percent")
+
+#: Suffixes a system export can be written as.
+SYSTEM_FORMATS = {".csv": "csv", ".json": "json", ".parquet": "parquet", ".pq": "parquet"}
+
+_SYSTEM_TYPES = {
+    "arity": pa.int64(),
+    "allowed": pa.bool_(),
+    "known": pa.bool_(),
+    "score": pa.float64(),
+    "rank": pa.int64(),
+    "top_percent": pa.float64(),
+}
+
+
+def missing_rows(rows: Sequence[SystemRow]) -> list[SystemRow]:
+    """Rows the ranking scores: allowed and not known (every allowed row without a known set)."""
+    return [r for r in rows if r.allowed and not r.known]
+
+
+def system_scores(
+    rows: Sequence[SystemRow], known: KnownSet | None, rule: Rule, cancel: threading.Event | None = None
+) -> dict[str, RankedScore]:
+    """The ranking's score, rank among the system's missing rows and top percent, per missing formula
+    (what the app's system tab computes for its table and export)."""
+    from chemspace.core.rank import ranked_scores, score_compositions  # core.rank imports this module
+
+    missing = missing_rows(rows)
+    scores = score_compositions([r.composition for r in missing], known, rule, cancel=cancel)
+    return ranked_scores(dict(zip((r.formula for r in missing), scores.tolist())))
+
+
+def system_export_name(
+    system: Sequence[str], label: str | None = None, arity: int | None = None, suffix: str = ".csv"
+) -> str:
+    """A system export's default file name, naming the system and what is kept: ``Li-Zn-Sn-O-missing.csv``."""
+    parts = ["-".join(system), *([label] if label else []), *([arity_name(arity)] if arity else [])]
+    return "-".join(parts) + suffix
+
+
+def system_format(path: Path) -> str:
+    """'csv', 'json' or 'parquet' from a system export's suffix, else InputError."""
+    fmt = SYSTEM_FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise InputError(f"output file {str(path)!r} must end in .csv, .json or .parquet")
+    return fmt
+
+
+def system_columns(rows: Sequence[SystemRow], scores: Mapping[str, RankedScore] | None = None) -> tuple[str, ...]:
+    """The columns of these rows' export, in :data:`SYSTEM_COLUMNS` order (``scores`` given: the score columns too)."""
     with_known = bool(rows) and rows[0].known is not None
-    columns: dict[str, list] = {
-        "formula": [r.formula for r in rows],
-        "arity": [r.arity for r in rows],
-        "allowed": [r.allowed for r in rows],
-        "reason": [None if r.reason is None else str(r.reason) for r in rows],
-        "assignments": [r.assignments_text() for r in rows],
-        "oxidation_states": [r.oxidation_text() for r in rows],
-        "witness": [None if r.witness is None else r.witness.text() for r in rows],
+    known = SYSTEM_KNOWN_COLUMNS if with_known else ()
+    return SYSTEM_COLUMNS + known + (SYSTEM_SCORE_COLUMNS if scores is not None else ())
+
+
+def system_values(rows: Sequence[SystemRow], scores: Mapping[str, RankedScore] | None = None) -> dict[str, list]:
+    """Column name -> one value per row (None where empty), for :func:`system_columns`; assignments as text
+    ('Sn+4 O-2 | Sn+2 O-1'), score, rank and top percent for the scored (missing) rows only."""
+    values: dict[str, Callable[[SystemRow], object]] = {
+        "formula": lambda r: r.formula,
+        "arity": lambda r: r.arity,
+        "allowed": lambda r: r.allowed,
+        "oxidation_states": lambda r: r.oxidation_text(),
+        "assignments": lambda r: r.assignments_text(),
+        "reason": lambda r: None if r.reason is None else str(r.reason),
+        "witness": lambda r: None if r.witness is None else r.witness.text(),
+        "known": lambda r: r.known,
+        "category": lambda r: None if r.category is None else str(r.category),
+        "ids": lambda r: ";".join(e.id or "" for e in r.entries),
+        "energy_above_hull": lambda r: ";".join(
+            "" if e.energy_above_hull is None else f"{e.energy_above_hull:g}" for e in r.entries
+        ),
     }
-    if with_known:
-        columns["known"] = [r.known for r in rows]
-        columns["category"] = [None if r.category is None else str(r.category) for r in rows]
-        columns["ids"] = [";".join(e.id or "" for e in r.entries) for r in rows]
-    types = {"arity": pa.int64(), "allowed": pa.bool_(), "known": pa.bool_()}
-    return pa.table({k: pa.array(v, type=types.get(k, pa.string())) for k, v in columns.items()})
+    ranked = scores or {}
+    for i, column in enumerate(SYSTEM_SCORE_COLUMNS):
+        values[column] = lambda r, i=i: None if r.formula not in ranked else ranked[r.formula][i]
+    return {c: [values[c](r) for r in rows] for c in system_columns(rows, scores)}
 
 
-def write_system_export(rows: Sequence[SystemRow], path: Path) -> int:
-    """Write a system's rows to CSV or Parquet (by suffix), atomically; returns rows written."""
-    fmt = output_format(path)
-    table = system_table(rows)
+def system_table(rows: Sequence[SystemRow], scores: Mapping[str, RankedScore] | None = None) -> pa.Table:
+    """A chemical system's rows as a table with the columns of :func:`system_columns`, typed."""
+    return pa.table(
+        {c: pa.array(v, type=_SYSTEM_TYPES.get(c, pa.string())) for c, v in system_values(rows, scores).items()}
+    )
+
+
+def system_csv(rows: Sequence[SystemRow], scores: Mapping[str, RankedScore] | None = None) -> str:
+    """CSV text of a system's rows: a header, one line a row, booleans as true/false, empty for None."""
+    columns = system_values(rows, scores)
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(columns)
+    for line in zip(*columns.values()):
+        writer.writerow([_csv_cell(v) for v in line])
+    return buf.getvalue()
+
+
+def _csv_cell(value: object) -> str:
+    """A CSV cell: empty for None, true/false, a float at full precision."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value).lower()
+    return repr(value) if isinstance(value, float) else str(value)
+
+
+def system_json(rows: Sequence[SystemRow], scores: Mapping[str, RankedScore] | None = None) -> str:
+    """JSON list of a system's rows (:meth:`SystemRow.to_json`), with score, rank and top_percent when scored."""
+    extra = system_values(rows, scores) if scores is not None else {}
+    score_columns = [c for c in SYSTEM_SCORE_COLUMNS if c in extra]
+    return json.dumps(
+        [{**r.to_json(), **{c: extra[c][i] for c in score_columns}} for i, r in enumerate(rows)], indent=1
+    )
+
+
+def write_system_export(rows: Sequence[SystemRow], path: Path, scores: Mapping[str, RankedScore] | None = None) -> int:
+    """Write a system's rows to CSV, JSON or Parquet (by suffix), atomically; returns rows written."""
+    fmt = system_format(path)
     with atomic_path(path) as tmp:
-        if fmt == "csv":
-            pacsv.write_csv(table, str(tmp))
+        if fmt == "parquet":
+            pq.write_table(system_table(rows, scores), str(tmp), compression="zstd")
         else:
-            pq.write_table(table, str(tmp), compression="zstd")
-    return table.num_rows
+            text = system_csv(rows, scores) if fmt == "csv" else system_json(rows, scores)
+            tmp.write_text(text, encoding="utf-8")
+    return len(rows)

@@ -15,6 +15,7 @@ import io
 import itertools
 import json
 import math
+import os
 import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -28,6 +29,7 @@ from chemspace.core.composition import Composition, parse_formula
 from chemspace.core.dirs import user_dir
 from chemspace.core.elements import ElementTable, atomic_numbers
 from chemspace.core.errors import InputError
+from chemspace.core.files import missing_file, read_user_text
 from chemspace.core.rule import MAX_ARITY
 
 #: Name of the Materials Project set in the cache.
@@ -489,14 +491,7 @@ def read_file(path: Path, invalid: list[str] | None = None) -> list[Located]:
     Line numbers are 1-based lines of the file, so an error points at the line to fix. ``invalid``:
     as in :func:`build_set`, for JSON items without a formula string.
     """
-    try:
-        if path.is_dir():
-            raise IsADirectoryError(21, "it is a directory")
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise InputError(f"cannot read {str(path)!r}: {exc.strerror or exc}") from None
-    except UnicodeDecodeError as exc:
-        raise InputError(f"cannot read {str(path)!r}: not UTF-8 text (byte {exc.start})") from None
+    text = read_user_text(path)
     suffix = path.suffix.lower()
     if suffix == ".json":
         return _from_json(text, path, invalid)
@@ -651,8 +646,10 @@ def resolve_known(spec: str | None) -> KnownSet | None:
             "or `chemspace-tui known fetch --provider mp` (no key)"
         )
     path = Path(spec)
-    if path.exists():
+    if path.exists() or path.is_symlink():
         return import_file(path)
+    if os.sep in spec or path.suffix.lower() in (".csv", ".json", ".txt"):
+        raise missing_file(spec)
     raise InputError(f"--known {spec!r} is not a cached set or a file{_cached_hint()}; use mp, NAME, FILE or none")
 
 

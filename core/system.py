@@ -10,12 +10,17 @@ witness for electronegativity failures) and, with a known set, its category and 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+import math
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
+from chemspace.core import kernels
+from chemspace.core.assignments import fill_rows, scan_rows
 from chemspace.core.composition import Composition
 from chemspace.core.elements import element_table, parse_system
-from chemspace.core.engine import ArityPlan, charge_tables, enumerate_subset
+from chemspace.core.engine import ArityPlan, ChargeTables, charge_tables, enumerate_subset, kernels_cached
+from chemspace.core.errors import CancelledError
 from chemspace.core.explain import Assignment, Explanation, Witness, assignment_text, explain_many
 from chemspace.core.known import KnownEntry, KnownSet
 from chemspace.core.rule import PAPER_RULE, Basis, Category, Label, Reason, Rule, category
@@ -95,22 +100,56 @@ def _sorted_entries(entries: Sequence[KnownEntry]) -> tuple[KnownEntry, ...]:
     return tuple(sorted(entries, key=lambda e: (e.energy_above_hull is None, e.energy_above_hull or 0.0, e.id or "")))
 
 
+#: ``on_progress(labelled, total, phase)``: phase ``compiling`` before the first chunk when the kernels
+#: are not in numba's cache yet (the first run after installing), then ``labelling``.
+SystemProgress = Callable[[int, int, str], None]
+
+#: Compositions explained per chunk: progress and cancelling happen between chunks.
+CHUNK_ROWS = 20_000
+
+
+def system_size(n_elements: int, max_stoich: int = PAPER_RULE.max_stoich) -> int:
+    """How many reduced compositions a system of ``n_elements`` holds (every subset of 2..n), known up front."""
+    return sum(math.comb(n_elements, k) * kernels.coprime_count(k, max_stoich) for k in range(2, n_elements + 1))
+
+
 def system_rows(
-    symbols: Sequence[str] | str, *, known: KnownSet | None = None, rule: Rule = PAPER_RULE
+    symbols: Sequence[str] | str,
+    *,
+    known: KnownSet | None = None,
+    rule: Rule = PAPER_RULE,
+    on_progress: SystemProgress | None = None,
+    cancel: threading.Event | None = None,
 ) -> list[SystemRow]:
     """Every reduced composition over every subset of 2..n of ``symbols`` (n <= 6), explained under ``rule``.
 
-    Rows come ordered by arity, then element subset (in the order given), then coefficients.
+    Rows come ordered by arity, then element subset (in the order given), then coefficients. A six-element
+    system is half a million rows, so they are explained in chunks, reporting progress against the total
+    known up front and stopping (CancelledError) at the next chunk once ``cancel`` is set.
     """
     elements = parse_system(symbols if isinstance(symbols, str) else "-".join(symbols))
     rule = rule.validated()
+    total = system_size(len(elements), rule.max_stoich)
+    if on_progress:
+        on_progress(0, total, "labelling" if kernels_cached(scan_rows, fill_rows) else "compiling")
     tables = charge_tables(element_table(rule.oxidation_states, elements))
-    comps: list[Composition] = []
+    rows: list[SystemRow] = []
+    compositions = _system_compositions(elements, rule.max_stoich, tables)
+    while chunk := list(itertools.islice(compositions, CHUNK_ROWS)):
+        if cancel is not None and cancel.is_set():
+            raise CancelledError("system table cancelled")
+        rows.extend(_row(e, known) for e in explain_many(chunk, rule))
+        if on_progress:
+            on_progress(len(rows), total, "labelling")
+    return rows
+
+
+def _system_compositions(elements: tuple[str, ...], max_stoich: int, tables: ChargeTables) -> Iterator[Composition]:
+    """The system's compositions in row order: by arity, then element subset, then coefficients."""
     for arity in range(2, len(elements) + 1):
-        plan = ArityPlan(arity, rule.max_stoich, tables)
+        plan = ArityPlan(arity, max_stoich, tables)
         for subset in itertools.combinations(elements, arity):
-            comps.extend(enumerate_subset(plan, subset)[0])
-    return [_row(e, known) for e in explain_many(comps, rule)]
+            yield from enumerate_subset(plan, subset)[0]
 
 
 def _row(e: Explanation, known: KnownSet | None) -> SystemRow:

@@ -28,9 +28,9 @@ def _env() -> dict[str, str]:
 
 
 def _strip_times(doc: dict) -> dict:
-    doc.pop("elapsed_s")
+    doc.pop("elapsed_s"), doc.pop("compile_s")
     for arity in doc["arities"].values():
-        arity.pop("elapsed_s")
+        arity.pop("elapsed_s"), arity.pop("compile_s")
     return doc
 
 

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -75,3 +78,79 @@ def test_progress_goes_to_a_log_as_plain_lines(monkeypatch: pytest.MonkeyPatch) 
         assert "% of the work" in mine[0] and "eta" in mine[0]
         allowed = doc["arities"][str(arity)]["allowed"]
         assert mine[-1].startswith(f"{name}: 100.0% of the work") and f"{allowed:,} allowed (" in mine[-1]
+
+
+def _census_process(cache: Path, *args: str) -> subprocess.CompletedProcess:
+    """The real console script with numba's cache in ``cache`` (empty: a first run after installing)."""
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(cache), "COLUMNS": "200"}
+    command = [sys.executable, "-m", "chemspace.tui", "census", "--arity", "2", "--samples", "0", "--known", "none"]
+    return subprocess.run([*command, *args], capture_output=True, text=True, timeout=900, env=env)
+
+
+def test_a_first_run_names_compiling_apart_from_counting(tmp_path: Path) -> None:
+    """With an empty kernel cache the compile is reported as such, never as counting time; once cached, none."""
+    first = _census_process(tmp_path / "numba", "--json")
+    assert first.returncode == 0, first.stderr
+    doc = json.loads(first.stdout)
+    assert doc["arities"]["2"]["allowed"] == 13_464
+    assert doc["compile_s"] > 0 and doc["arities"]["2"]["compile_s"] > 0
+    assert doc["compile_s"] == pytest.approx(sum(a["compile_s"] for a in doc["arities"].values()), abs=0.01)
+    again = _census_process(tmp_path / "numba")
+    assert again.returncode == 0, again.stderr
+    line = again.stdout.strip().splitlines()[-1]
+    assert line.startswith("counted in ") and "compiling" not in line, line
+
+
+def test_counting_time_leaves_out_numba_compiles(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A compile (numba's own compile event) during the count is compile_seconds, not elapsed."""
+    import time
+
+    from numba.core import event as numba_event
+
+    import chemspace.core.census as census_module
+
+    real = census_module.LocalRunner.run
+
+    def compiling_first(self, plan, todo, cancel):
+        with numba_event.trigger_event("numba:compile"):
+            time.sleep(0.5)  # what numba does for tens of seconds on a first run
+        yield from real(self, plan, todo, cancel)
+
+    monkeypatch.setattr(census_module.LocalRunner, "run", compiling_first)
+    started = time.perf_counter()
+    result = run_census(CensusSettings(arities=(2,), samples=0))
+    wall = time.perf_counter() - started
+    assert result.arities[2].allowed == 13_464
+    assert result.compile_seconds >= 0.5 and result.arities[2].compile_seconds == result.compile_seconds
+    assert result.elapsed <= wall - 0.5
+
+
+def test_timing_text_names_the_compile() -> None:
+    from chemspace.tui.progress import timing_text
+
+    assert timing_text(1.84, 0.0) == "counted in 1.8 s"
+    assert timing_text(1.84, 88.2) == "counted in 1.8 s (+ 88.2 s compiling the numba kernels, once after installing)"
+
+
+def test_the_app_census_panel_names_compile_time_apart() -> None:
+    """The census tab's per-arity state gives the counting time, and a first run's compile beside it."""
+    from chemspace.tui.widgets import CensusPanel
+
+    result = run_census(CensusSettings(arities=(2,), samples=0))
+    census = result.arities[2]
+    panel = CensusPanel(result.settings, None)
+    panel._censuses = {2: census}
+    census.elapsed, census.compile_seconds = 2.04, 0.0
+    assert panel._state(2) == "done 2.0 s"
+    census.compile_seconds = 31.9  # as a first run after installing measures it
+    assert panel._state(2) == "done 2.0 s (+32 s compiling)"
+
+
+def test_progress_clock_and_eta_follow_counting_not_compiling() -> None:
+    """A quarter of the work counted in 10 s after a 90 s compile: 10 s elapsed, 30 s left (not 100 s and 300 s)."""
+    from chemspace.core.census import ArityCensus
+    from chemspace.tui.progress import log_line
+
+    census = ArityCensus(arity=3, symbols=("Li", "O"), unique=100, work_done=25, work_total=100, elapsed=10.0)
+    census.compile_seconds = 90.0
+    assert "25.0% of the work, 0:00:10 elapsed, eta 0:00:30" in log_line(census)

@@ -60,12 +60,14 @@ def test_system_csv_and_filters() -> None:
         (["census", "--arity", "x"], "'x'"),
         (["census", "--max-stoich", "17"], "max stoichiometry 17"),
         (["census", "--oxidation-states", "smact99"], "smact99"),
-        (["census", "--oxidation-states", "/nonexistent/ox.txt"], "does not exist"),
+        (["census", "--oxidation-states", "/nonexistent/ox.txt"], "no such file: /nonexistent/ox.txt"),
         (["system", "Li-Zn-Xx"], "'Xx'"),
         (["system", "Li-O-Li"], "repeated"),
         (["system", "li-zn-sn-o"], "did you mean 'Li'"),
         (["system", "Li-Zn-Sn-O", "--arity", "5"], "only 4 elements"),
         (["export", "--arity", "2", "--out", "x.txt"], ".csv or .parquet"),
+        (["system", "Li-O", "--out", "x.txt"], ".csv, .json or .parquet"),
+        (["system", "Li-O", "--out", "/no/such/dir/x.csv"], "'/no/such/dir' does not exist"),
         (["--system", "Li-Qq-O"], "'Qq'"),
     ],
 )
@@ -130,3 +132,134 @@ def test_system_table_is_titled_with_the_system_not_the_raw_argument() -> None:
     result = runner.invoke(app, ["system", "Li,Zn,Sn,O", "--arity", "2", "--only", "allowed", "--known", "none"])
     assert result.exit_code == 0, result.output
     assert "Li-Zn-Sn-O: " in result.stdout and "Li,Zn" not in result.stdout
+
+
+def _every_command_line() -> list[list[str]]:
+    """The command path of the app, every subcommand and every subcommand of a group (from the click tree)."""
+    import typer.main
+
+    paths: list[list[str]] = []
+
+    def walk(command: object, path: list[str]) -> None:
+        paths.append(path)
+        for name, sub in getattr(command, "commands", {}).items():
+            walk(sub, [*path, name])
+
+    walk(typer.main.get_command(app), [])
+    return paths
+
+
+@pytest.mark.parametrize("path", _every_command_line(), ids=lambda p: " ".join(p) or "app")
+def test_help_shows_flags_without_a_type(path: list[str]) -> None:
+    """`--help` of every command lists its flags (--json, --alloys, --help...) as plain flags, with no `<bool>`."""
+    result = runner.invoke(app, [*path, "--help"], env={"COLUMNS": "200", "NO_COLOR": "1"})
+    assert result.exit_code == 0, result.output
+    assert "--help" in result.output
+    assert "bool" not in result.output.lower(), result.output
+    help_line = next(line for line in result.output.splitlines() if "--help" in line)
+    assert help_line.split("--help", 1)[1].split()[:1] == ["Show"], help_line
+
+
+#: Every command line that reads a file the user names; the file's path is appended last.
+FILE_READERS = [
+    ["check", "--known", "none", "--file"],
+    ["known", "import", "--name", "audit"],
+    ["check", "NaCl", "--known"],
+    ["rank", "--system", "Li-O", "--known"],
+    ["system", "Li-O", "--known", "none", "--oxidation-states"],
+]
+
+
+def _bad_file_line(args: list[str]) -> str:
+    """Run a command in process; it must fail with exit 1 and one `error:` line without errno text."""
+    result = runner.invoke(app, args)
+    line = _one_error_line(result)
+    assert line.startswith("error:") and "errno" not in line.lower() and "Traceback" not in result.output, line
+    return line
+
+
+@pytest.mark.parametrize("args", FILE_READERS, ids=lambda a: " ".join(a[:2]))
+def test_a_missing_file_is_named_plainly(tmp_path: Path, args: list[str]) -> None:
+    missing = tmp_path / "missing.txt"
+    line = _bad_file_line([*args, str(missing)])
+    assert line == f"error: no such file: {missing}", line
+
+
+@pytest.mark.parametrize("args", FILE_READERS, ids=lambda a: " ".join(a[:2]))
+def test_a_directory_is_not_a_file(tmp_path: Path, args: list[str]) -> None:
+    line = _bad_file_line([*args, str(tmp_path)])
+    assert f"{tmp_path} is a directory, not a" in line, line
+
+
+@pytest.mark.parametrize("args", FILE_READERS, ids=lambda a: " ".join(a[:2]))
+def test_an_unreadable_file_says_permission_denied(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str]
+) -> None:
+    """The OS refusing the read (as it does for a mode-000 file when not root) is one plain line."""
+    locked = tmp_path / "locked.txt"
+    locked.write_text("NaCl\n")
+    real_read_text = Path.read_text
+
+    def refuse(self: Path, *a: object, **k: object) -> str:
+        if self == locked:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_read_text(self, *a, **k)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Path, "read_text", refuse)
+    line = _bad_file_line([*args, str(locked)])
+    assert "cannot read" in line and str(locked) in line and line.endswith("permission denied"), line
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root reads a mode-000 file")
+def test_a_mode_000_file_in_a_real_process(tmp_path: Path) -> None:
+    locked = tmp_path / "locked.txt"
+    locked.write_text("NaCl\n")
+    locked.chmod(0)
+    proc = subprocess.run(
+        [sys.executable, "-m", "chemspace.tui", "check", "--known", "none", "--file", str(locked)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert proc.stderr.strip() == f"error: cannot read formula file {locked}: permission denied"
+
+
+def test_check_file_missing_in_a_real_process(tmp_path: Path) -> None:
+    """The newcomer's case, as typed: one line, no errno text, exit 1."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "chemspace.tui", "check", "--file", "missing.txt"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert proc.stderr.strip().splitlines()[-1] == "error: no such file: missing.txt"
+    assert "Errno" not in proc.stderr
+
+
+def test_a_file_that_is_not_utf8_is_named(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(b"Na\xffCl\n")
+    line = _bad_file_line(["check", "--known", "none", "--file", str(bad)])
+    assert f"cannot read formula file {bad}: not UTF-8 text" in line, line
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["export", "--arity", "2", "--known", "none", "--out"],
+        ["export", "--system", "Li-O", "--known", "none", "--out"],
+        ["rank", "--system", "Li-O", "--known", "none", "--out"],
+        ["census", "--arity", "2", "--known", "none", "--checkpoint"],
+    ],
+    ids=lambda a: " ".join(a[:2]),
+)
+def test_an_output_that_is_a_directory_is_refused_before_any_work(tmp_path: Path, args: list[str]) -> None:
+    target = tmp_path / "out.csv"
+    target.mkdir()
+    line = _bad_file_line([*args, str(target)])
+    assert str(target) in line and "is a directory" in line, line
+    assert not list(target.iterdir())

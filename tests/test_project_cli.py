@@ -106,7 +106,7 @@ def test_grid_end_to_end_with_every_reducer(tmp_path: Path) -> None:
     assert "skipped" in result.output
     dropped = int(re.search(r"dropped ([\d,]+)", result.output).group(1).replace(",", ""))
     assert dropped == 40 - len(next(iter(grid)))
-    assert "projection 1/19: magpie + pca" in result.output and "census done" in result.output
+    assert "projection 1/19: magpie + pca" in result.output and "census counted in " in result.output
 
 
 def test_common_samples_keep_what_every_embedding_represents() -> None:

@@ -150,3 +150,42 @@ def test_rank_evaluate_honours_a_switch(known_file: str) -> None:
     assert doc["rule"] == Rule(pauling=False).as_dict()
     assert doc["candidates"] > 13_464 and doc["hidden"] > 0
     assert {r["method"] for r in doc["results"]} >= {"learned", "random"}
+
+
+def test_rank_table_prints_top_percent_plainly(known_file: str) -> None:
+    """The table's Top column is a plain percentage (no 1e-03), agreeing with the JSON's scores, and the
+    best rows, whose scores differ, read differently."""
+    args = ["rank", "--system", "Li-Zn-Sn-O", "--known", known_file, "--top", "12"]
+    doc = json.loads(runner.invoke(app, [*args, "--json"]).stdout)
+    result = runner.invoke(app, args, env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    cells = {}
+    for line in result.stdout.splitlines():
+        parts = [p.strip() for p in line.split("│")]
+        if len(parts) > 4 and parts[1].isdigit():
+            cells[parts[2]] = parts[3]
+    rows = doc["rows"]
+    assert len(cells) == len(rows) == 12
+    for row in rows:
+        text = cells[row["formula"]]
+        assert text.endswith("%") and "e" not in text.lower(), text
+        assert float(text[:-1]) == pytest.approx(100 * (1 - row["score"]), rel=0.06), (text, row["score"])
+    shown = [cells[r["formula"]] for r in rows]
+    for (a, x), (b, y) in itertools.pairwise(zip(shown, rows)):
+        assert a != b or x["score"] == y["score"], (a, b)
+
+
+@pytest.mark.parametrize(
+    ("value", "text"), [(0.0042, "0.0042%"), (0.00421, "0.0042%"), (3.14159, "3.1%"), (42.0, "42%"), (100.0, "100%")]
+)
+def test_percent_text_is_plain(value: float, text: str) -> None:
+    from chemspace.tui.cmd_rank import percent_text
+
+    assert percent_text(value) == text
+
+
+def test_percent_column_adds_digits_until_neighbours_differ() -> None:
+    from chemspace.tui.cmd_rank import percent_column
+
+    assert percent_column([0.00421, 0.00424, 0.0051]) == ["0.00421%", "0.00424%", "0.00510%"]
+    assert percent_column([0.0042, 0.0042, 0.0051]) == ["0.0042%", "0.0042%", "0.0051%"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import itertools
 import math
+from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
@@ -119,3 +120,92 @@ def test_whole_space_export_follows_the_rule(tmp_path, variant: str) -> None:
         assert row["allowed"] == explain(comp, rule).allowed, (variant, comp.formula)
     census = run_census(CensusSettings(arities=(3,), rule=rule, pool=pool, samples=0))
     assert sum(r["allowed"] for r in rows) == census.arities[3].allowed
+
+
+def _cli_system_file(tmp_path, name: str, *args: str) -> bytes:
+    """`chemspace-tui system Li-Zn-Sn-O --known icsd.txt ... --out NAME` (the tests' imported set), its bytes."""
+    from typer.testing import CliRunner
+
+    from chemspace.tui.cli import app
+
+    out = tmp_path / name
+    command = ["system", "Li-Zn-Sn-O", "--known", str(tmp_path / "icsd.txt"), *args, "--out", str(out)]
+    result = CliRunner().invoke(app, command)
+    assert result.exit_code == 0, result.output
+    return out.read_bytes()
+
+
+def test_app_and_command_line_write_the_same_system_export(tmp_path, monkeypatch) -> None:
+    """The app's system export and `system --out` are the same file (columns, order, scores); its default
+    name names the system and the kept label; an existing file is replaced only once confirmed."""
+    import asyncio
+
+    from app_helpers import imported_set, system_app, wait_for, wait_ready
+    from textual.widgets import Input, Select
+
+    from chemspace.tui.screens import ExportScreen
+
+    monkeypatch.setenv("CHEMSPACE_EXPORT_DIR", str(tmp_path / "exports"))
+    known = imported_set(tmp_path, "icsd")
+    every = _cli_system_file(tmp_path, "cli.csv")
+    missing = _cli_system_file(tmp_path, "cli-missing.csv", "--only", "missing")
+
+    async def scenario() -> None:
+        app = system_app(known=known)
+        async with app.run_test(size=(140, 36)) as pilot:
+            await wait_ready(pilot)
+            await pilot.press("e")  # the census tab, in system mode
+            assert Path(app.screen.query_one(Input).value).name == "Li-Zn-Sn-O-census.json"
+            await pilot.press("escape")
+            await pilot.press("4")
+            await pilot.press("e")
+            target = Path(app.screen.query_one(Input).value)
+            assert target.name == "Li-Zn-Sn-O.csv"
+            await pilot.press("enter")
+            await wait_for(pilot, target.exists)
+            assert target.read_bytes() == every
+
+            app.main.query_one("#system-label", Select).value = "missing"
+            await pilot.pause()
+            await pilot.press("e")
+            target = Path(app.screen.query_one(Input).value)
+            assert target.name == "Li-Zn-Sn-O-missing.csv"
+            target.write_text("previous\n")
+            await pilot.press("enter")  # exists: asks, writes nothing
+            await pilot.pause()
+            assert isinstance(app.screen, ExportScreen) and "exists" in str(
+                app.screen.query_one("#export-note").render()
+            )
+            await pilot.press("escape")
+            await pilot.pause()
+            assert target.read_text() == "previous\n"
+            await pilot.press("e", "enter", "enter")  # asked, then confirmed
+            await wait_for(pilot, lambda: target.read_bytes() != b"previous\n")
+            await wait_for(pilot, lambda: target.read_bytes() == missing)
+
+    asyncio.run(scenario())
+
+
+def test_every_system_export_format_has_the_one_column_order(tmp_path) -> None:
+    """CSV header, Parquet schema and JSON score keys follow core.export's one column definition."""
+    import csv as csv_module
+    import json
+
+    from chemspace.core.export import SYSTEM_COLUMNS, SYSTEM_KNOWN_COLUMNS, SYSTEM_SCORE_COLUMNS
+
+    expected = [*SYSTEM_COLUMNS, *SYSTEM_KNOWN_COLUMNS, *SYSTEM_SCORE_COLUMNS]
+    (tmp_path / "icsd.txt").write_text("ZnO\nSnO2\nLi2SnO3\n")
+    _cli_system_file(tmp_path, "s.csv")
+    _cli_system_file(tmp_path, "s.parquet")
+    _cli_system_file(tmp_path, "s.json")
+    with (tmp_path / "s.csv").open() as fh:
+        header = next(csv_module.reader(fh))
+    assert header == expected
+    table = pq.read_table(tmp_path / "s.parquet")
+    assert table.column_names == expected and table.num_rows == 5837
+    rows = json.loads((tmp_path / "s.json").read_text())
+    assert len(rows) == 5837 and all(set(SYSTEM_SCORE_COLUMNS) <= set(r) for r in rows)
+    by_formula = {r["formula"]: r for r in table.to_pylist()}
+    for r in rows:
+        assert r["rank"] == by_formula[r["formula"]]["rank"]
+        assert (r["rank"] is None) == (r["category"] != "missing")

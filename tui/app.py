@@ -339,7 +339,14 @@ class ChemspaceApp(App[None]):
             if path is not None:
                 self._export(job, path)
 
-        self.push_screen(ExportScreen(job.what, export_dir() / job.filename, job.formats), chosen)
+        self.push_screen(ExportScreen(job.what, export_dir() / self._export_name(job.filename), job.formats), chosen)
+
+    def _export_name(self, filename: str) -> str:
+        """In system mode every tab's default export name starts with the system (Li-Zn-Sn-O-census.json)."""
+        if self.system is None:
+            return filename
+        system = "-".join(self.system)
+        return filename if filename.startswith(system) else f"{system}-{filename.removeprefix('chemspace-')}"
 
     @work(thread=True, group="export", exit_on_error=False, name="export", description="export")
     def _export(self, job: ExportJob, path: Path) -> None:

@@ -26,6 +26,7 @@ from chemspace.tui.options import (
     rule_from_options,
     settings_from_options,
 )
+from chemspace.tui.plain_flags import PlainFlagsCommand, PlainFlagsGroup
 
 app = typer.Typer(
     name="chemspace-tui",
@@ -33,13 +34,14 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode="rich",
+    cls=PlainFlagsGroup,
 )
-app.command("census")(census_command)
-app.command("system")(system_command)
-app.command("check")(check_command)
-app.command("export")(export_command)
-app.command("project")(project_command)
-app.command("rank")(rank_command)
+app.command("census", cls=PlainFlagsCommand)(census_command)
+app.command("system", cls=PlainFlagsCommand)(system_command)
+app.command("check", cls=PlainFlagsCommand)(check_command)
+app.command("export", cls=PlainFlagsCommand)(export_command)
+app.command("project", cls=PlainFlagsCommand)(project_command)
+app.command("rank", cls=PlainFlagsCommand)(rank_command)
 app.add_typer(known_app, name="known")
 
 

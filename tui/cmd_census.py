@@ -31,7 +31,7 @@ from chemspace.tui.options import (
     rule_from_options,
     settings_from_options,
 )
-from chemspace.tui.progress import census_progress
+from chemspace.tui.progress import census_progress, timing_text
 
 
 def _cell(value: int | None, unique: int) -> str:
@@ -121,3 +121,4 @@ def census_command(
         Console().print(census_table(result))
         for a, b in result.interesting_breakdown.items():
             typer.echo(f"{arity_name(a, title=True)}: {b.text()}")
+        typer.echo(timing_text(result.elapsed, result.compile_seconds))

@@ -12,9 +12,10 @@ from chemspace.core.atomic import check_directory
 from chemspace.core.census import CensusSettings, run_census
 from chemspace.core.elements import parse_system
 from chemspace.core.errors import CancelledError, InputError
-from chemspace.core.export import ExportSpec, output_format, total_rows, write_export, write_system_export
+from chemspace.core.export import ExportSpec, output_format, system_format, total_rows, write_export
 from chemspace.core.rule import Rule
 from chemspace.core.system import system_rows
+from chemspace.tui.cmd_system import write_system_file
 from chemspace.tui.options import (
     AlloysOpt,
     KnownOpt,
@@ -27,7 +28,7 @@ from chemspace.tui.options import (
     load_known,
     rule_from_options,
 )
-from chemspace.tui.progress import counted_progress
+from chemspace.tui.progress import counted_progress, system_progress
 
 #: Above this many rows a CSV export is refused without --allowed-only: it would be hundreds of GB.
 CSV_ROW_LIMIT = 200_000_000
@@ -35,7 +36,7 @@ CSV_ROW_LIMIT = 200_000_000
 
 @guarded
 def export_command(
-    out: Annotated[Path, typer.Option("--out", "-o", help="FILE.csv or FILE.parquet")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="FILE.csv or FILE.parquet (with --system also FILE.json)")],
     arity: Annotated[
         int | None, typer.Option("--arity", "-a", help="Number of elements (2..6); not with --system.")
     ] = None,
@@ -55,7 +56,7 @@ def export_command(
 ) -> None:
     """Write every composition (formula, elements, coefficients, allowed[, known, category]); with
     --system, a system's compositions with every assignment and the reason."""
-    fmt = output_format(out)
+    fmt = output_format(out) if system is None else system_format(out)
     check_directory(out)  # before any counting: a read-only directory fails now, not after the census
     rule = rule_from_options(max_stoich, oxidation_states, no_pauling, alloys, mixed_valence)
     if system is not None:
@@ -91,8 +92,7 @@ def _export_system(
     elements = parse_system(system)
     if arity is not None:
         raise InputError("--arity and --system do not combine (a system export holds every arity)")
-    rows = system_rows(elements, known=load_known(known), rule=rule)
-    if allowed_only:
-        rows = [r for r in rows if r.allowed]
-    written = write_system_export(rows, out)
-    err_console.print(f"wrote {written:,} rows to {out}", highlight=False)
+    known_set = load_known(known)
+    with system_progress("-".join(elements)) as on_progress:
+        rows = system_rows(elements, known=known_set, rule=rule, on_progress=on_progress)
+    write_system_file(rows, out, known_set, rule, "allowed" if allowed_only else None, None)

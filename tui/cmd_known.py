@@ -43,11 +43,13 @@ from chemspace.tui.options import (
     parse_arities,
     rule_from_options,
 )
+from chemspace.tui.plain_flags import PlainFlagsCommand, PlainFlagsGroup
 from chemspace.tui.progress import counted_progress
 
 known_app = typer.Typer(
     help="Known-materials sets: OPTIMADE or Materials Project downloads, file imports, comparisons.",
     no_args_is_help=True,
+    cls=PlainFlagsGroup,
 )
 
 ProviderOpt = Annotated[
@@ -94,7 +96,7 @@ def _download(label: str, counter: str, run: Download) -> KnownSet:
             raise CancelledError from None
 
 
-@known_app.command("fetch")
+@known_app.command("fetch", cls=PlainFlagsCommand)
 @guarded
 def fetch(
     api_key: Annotated[
@@ -183,7 +185,7 @@ def _note(text: str) -> None:
     err_console.print(text, highlight=False, soft_wrap=True)
 
 
-@known_app.command("import")
+@known_app.command("import", cls=PlainFlagsCommand)
 @guarded
 def import_(
     file: Annotated[Path, typer.Argument(help="CSV with a formula column, JSON list, or one formula per line.")],
@@ -243,7 +245,7 @@ def _prompt_key() -> str | None:
 LIST_MAX_STOICH = 8
 
 
-@known_app.command("list")
+@known_app.command("list", cls=PlainFlagsCommand)
 @guarded
 def list_() -> None:
     """Show every cached set: source, version, date, compositions per arity, entries outside the space.
@@ -311,7 +313,7 @@ def list_() -> None:
         err_console.print(f"[bold yellow]warning:[/] {escape(line)}", highlight=False, soft_wrap=True)
 
 
-@known_app.command("providers")
+@known_app.command("providers", cls=PlainFlagsCommand)
 @guarded
 def providers_() -> None:
     """List the OPTIMADE databases `known fetch --provider NAME` knows by name (none needs a key)."""
@@ -323,7 +325,7 @@ def providers_() -> None:
     Console().print(table)
 
 
-@known_app.command("remove")
+@known_app.command("remove", cls=PlainFlagsCommand)
 @guarded
 def remove(name: Annotated[str, typer.Argument(help="Cached set to delete.")]) -> None:
     """Delete a cached set."""
@@ -336,7 +338,7 @@ def _plural(n: int, one: str, many: str | None = None) -> str:
     return f"{n:,} {one if n == 1 else (many or one + 's')}"
 
 
-@known_app.command("compare")
+@known_app.command("compare", cls=PlainFlagsCommand)
 @guarded
 def compare(
     set_a: Annotated[str, typer.Argument(metavar="A", help="First set: a name, a file, or a union like mp,oqmd.")],

@@ -47,6 +47,7 @@ from chemspace.tui.options import (
     rule_from_options,
     settings_from_options,
 )
+from chemspace.tui.progress import timing_text
 
 
 def projection_table(projection: Projection, panel_columns: bool = False) -> pa.Table:
@@ -222,7 +223,7 @@ def _census(progress: Progress, settings, known_set, arity: int) -> ArityCensus:
 
     result = run_census(settings, known=known_set, on_progress=update)
     progress.update(task, completed=1.0)
-    say(f"census done in {result.elapsed:.1f} s")
+    say(f"census {timing_text(result.elapsed, result.compile_seconds)}")
     return result.arities[arity]
 
 

@@ -137,15 +137,37 @@ def _ranking_json(ranking: Ranking, known_name: str | None, method: str, rule: R
     }
 
 
+def percent_text(value: float, digits: int = 2) -> str:
+    """A percentage in plain notation with ``digits`` significant digits (0.0042%, 3.1%, 100%), never 1e-03."""
+    if not math.isfinite(value) or value <= 0:
+        return "0%" if value == 0 else "—"
+    decimals = max(0, digits - 1 - math.floor(math.log10(value)))
+    return f"{value:.{decimals}f}%"
+
+
+def percent_column(values: list[float], digits: int = 2, most: int = 8) -> list[str]:
+    """Percentages for a column: the fewest significant digits (at least ``digits``, at most ``most``)
+    that keep neighbouring rows with different values apart, so the best rows read differently."""
+    texts: list[str] = []
+    for shown in range(digits, most + 1):
+        texts = [percent_text(v, shown) for v in values]
+        pairs = zip(zip(texts, values), zip(texts[1:], values[1:]))
+        if all(a != b or x == y for (a, x), (b, y) in pairs):
+            break
+    return texts
+
+
 def _ranking_table(ranking: Ranking, title: str) -> Table:
     table = Table(title=title + (f" (best {SHOWN} shown; --out or --json for all)" if len(ranking) > SHOWN else ""))
-    for col in ("Rank", "Formula", "Top %", "Oxidation (ICSD)", "Atoms", "System known", "Neighbour"):
+    for col in ("Rank", "Formula", "Top", "Oxidation (ICSD)", "Atoms", "System known", "Neighbour"):
         table.add_column(col, justify="left" if col == "Formula" else "right")
-    for row in ranking.rows()[:SHOWN]:
+    shown = ranking.rows()[:SHOWN]
+    tops = percent_column([100 * (1 - row["score"]) for row in shown])
+    for row, top in zip(shown, tops):
         table.add_row(
             str(row["rank"]),
             row["formula"],
-            f"{100 * (1 - row['score']):.3g}",
+            top,
             f"{math.exp(row['oxidation_icsd']):.3f}",
             f"{math.exp(-row['simplicity']):.0f}",
             f"{math.expm1(row['system']):.0f}",

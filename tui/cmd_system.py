@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
-from collections.abc import Callable
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from chemspace.core.atomic import check_directory
 from chemspace.core.elements import parse_system
 from chemspace.core.errors import InputError
 from chemspace.core.explain import assignment_text
+from chemspace.core.export import missing_rows, system_csv, system_format, system_scores, write_system_export
+from chemspace.core.known import KnownSet
 from chemspace.core.palette import CATEGORY_HEX
+from chemspace.core.rule import Rule
 from chemspace.core.system import SystemRow, system_rows
 from chemspace.tui.options import (
     AlloysOpt,
@@ -25,11 +27,13 @@ from chemspace.tui.options import (
     MixedValenceOpt,
     NoPaulingOpt,
     OxStatesOpt,
+    err_console,
     guarded,
     load_known,
     parse_arities,
     rule_from_options,
 )
+from chemspace.tui.progress import system_progress
 
 
 class OutputFormat(StrEnum):
@@ -69,29 +73,6 @@ def rows_table(rows: list[SystemRow], title: str) -> Table:
     return table
 
 
-def rows_csv(rows: list[SystemRow], extra: dict[str, Callable[[SystemRow], object]] | None = None) -> str:
-    """CSV text with one row per composition (``extra``: more columns, name -> value of a row)."""
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    with_known = bool(rows) and rows[0].known is not None
-    header = ["formula", "arity", "allowed", "oxidation_states", "assignments", "reason"]
-    if with_known:
-        header += ["known", "category", "ids", "energy_above_hull"]
-    extra = extra or {}
-    writer.writerow(header + list(extra))
-    for r in rows:
-        line = [r.formula, r.arity, str(r.allowed).lower(), r.oxidation_text(), r.assignments_text(), r.reason or ""]
-        if with_known:
-            line += [
-                str(r.known).lower(),
-                r.category,
-                ";".join(e.id or "" for e in r.entries),
-                ";".join("" if e.energy_above_hull is None else f"{e.energy_above_hull:g}" for e in r.entries),
-            ]
-        writer.writerow(line + [column(r) for column in extra.values()])
-    return buf.getvalue()
-
-
 @guarded
 def system_command(
     system: Annotated[str, typer.Argument(help="Chemical system, e.g. Li-Zn-Sn-O (2 to 6 elements).")],
@@ -111,23 +92,50 @@ def system_command(
         ),
     ] = None,
     arity: Annotated[str | None, typer.Option("--arity", "-a", help="Keep these arities, e.g. 3 or 2,3.")] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Write FILE.csv, .json or .parquet instead: the app's system export, columns and scores alike.",
+        ),
+    ] = None,
 ) -> None:
     """List every composition over every subset of 2..n of the elements, with its labels."""
     elements = parse_system(system)  # bad input fails before any notice is printed
+    if out is not None:
+        system_format(out)
+        check_directory(out)  # before any work: a typo in the directory fails now
     if arity is not None and not any(a <= len(elements) for a in parse_arities(arity)):
         raise InputError(f"--arity {arity}: {'-'.join(elements)} has only {len(elements)} elements")
     known_set = load_known(known)
     rule = rule_from_options(max_stoich, oxidation_states, no_pauling, alloys, mixed_valence)
-    rows = system_rows(elements, known=known_set, rule=rule)
+    with system_progress("-".join(elements)) as on_progress:
+        rows = system_rows(elements, known=known_set, rule=rule, on_progress=on_progress)
+    if out is not None:
+        write_system_file(rows, out, known_set, rule, only, arity)
+        return
     rows = filter_rows(rows, only, arity)
     if fmt is OutputFormat.json:
         typer.echo(json.dumps([r.to_json() for r in rows]))
     elif fmt is OutputFormat.csv:
-        typer.echo(rows_csv(rows), nl=False)
+        typer.echo(system_csv(rows), nl=False)
     else:
         allowed = sum(r.allowed for r in rows)
         title = f"{'-'.join(elements)}: {len(rows):,} compositions, {allowed:,} allowed"  # not the raw argument
         Console().print(rows_table(rows, title))
+
+
+def write_system_file(
+    rows: list[SystemRow], out: Path, known: KnownSet | None, rule: Rule, only: str | None, arity: str | None
+) -> None:
+    """Score the missing rows (ranked among all the system's missing rows, as the app does), keep the
+    filtered rows and write them with the columns of the app's system export."""
+    kept = filter_rows(rows, only, arity)  # a bad --only fails before the scoring
+    with err_console.status(f"scoring {len(missing_rows(rows)):,} missing compositions"):
+        scores = system_scores(rows, known, rule)
+    written = write_system_export(kept, out, scores)
+    err_console.print(f"wrote {written:,} rows to {out}", highlight=False)
 
 
 def filter_rows(rows: list[SystemRow], only: str | None, arity: str | None) -> list[SystemRow]:

@@ -1,4 +1,5 @@
-"""Rich progress bars on stderr for the census, one bar per arity, fed by the core's callback.
+"""Rich progress bars on stderr for the census (one bar per arity) and a system's labelling, fed by the core's
+callbacks, and the lines that say how long counting (not compiling) took.
 
 The bar and its ETA follow the work (element subsets counted), not the share of compositions,
 which runs ahead (compositions over elements that can never pass cost nothing). While an arity
@@ -13,10 +14,18 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    Progress,
+    TaskID,
+    TaskProgressColumn,
+    TextColumn,
+    TimeRemainingColumn,
+)
 
 from chemspace.core.census import ArityCensus, ProgressCallback
 from chemspace.core.rule import arity_name
+from chemspace.core.system import SystemProgress
 from chemspace.tui.options import err_console
 
 #: Seconds between plain progress lines when stderr is not a terminal (``CHEMSPACE_PROGRESS_SECONDS``).
@@ -39,17 +48,30 @@ def status_text(census: ArityCensus) -> str:
     return f"{census.allowed:,} allowed ({100.0 * census.allowed / census.unique:.2f}%)"
 
 
+def timing_text(counting: float, compiling: float) -> str:
+    """'counted in 1.8 s', naming a first run's kernel compile apart, never as counting:
+    'counted in 1.8 s (+ 88.2 s compiling the numba kernels, once after installing)'."""
+    text = f"counted in {counting:.1f} s"
+    if compiling >= 0.05:
+        text += f" (+ {compiling:.1f} s compiling the numba kernels, once after installing)"
+    return text
+
+
 def _clock(seconds: float) -> str:
     """h:mm:ss, like the bars' columns."""
     s = int(seconds)
     return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}"
 
 
+def _eta(census: ArityCensus) -> str:
+    """Time left at the counting rate so far (compile time left out), h:mm:ss; '-' before any work or after."""
+    f = census.work_fraction
+    return _clock(census.elapsed * (1 - f) / f) if 0 < f < 1 and census.running else "-"
+
+
 def log_line(census: ArityCensus) -> str:
     """One plain progress line: share of the work, elapsed, ETA from the work rate, allowed so far."""
-    f = census.work_fraction
-    eta = _clock(census.elapsed * (1 - f) / f) if 0 < f < 1 else "-"
-    done = f"{100 * f:.1f}% of the work, {_clock(census.elapsed)} elapsed, eta {eta}"
+    done = f"{100 * census.work_fraction:.1f}% of the work, {_clock(census.elapsed)} elapsed, eta {_eta(census)}"
     return f"{arity_name(census.arity)}: {done}; {status_text(census)}"
 
 
@@ -84,27 +106,78 @@ def counted_progress(label: str, counter: str, eta: bool = True, transient: bool
     )
 
 
+#: What a system's progress says in each phase.
+SYSTEM_PHASE_TEXT = {"compiling": PHASE_TEXT["compiling"], "labelling": "labelling"}
+
+
+def system_progress_text(done: int, total: int, phase: str) -> str:
+    """How far a system's labelling is: how many of the total (known up front), and whether it is compiling."""
+    line = f"{done:,} of {total:,} compositions labelled"
+    return line if phase == "labelling" else f"{line}; {SYSTEM_PHASE_TEXT[phase]}"
+
+
+def system_line(system: str, done: int, total: int, phase: str) -> str:
+    """One plain progress line of a system's labelling, for logs."""
+    return f"{system}: {system_progress_text(done, total, phase)}"
+
+
+@contextmanager
+def system_progress(system: str) -> Iterator[SystemProgress]:
+    """Yield a ``system_rows`` progress callback: a bar against the total known up front on a terminal
+    (saying so while the kernels compile), else a plain line now and then for logs."""
+    if not err_console.is_terminal:
+        every = float(os.environ.get("CHEMSPACE_PROGRESS_SECONDS", LOG_SECONDS))
+        last = [time.monotonic()]
+
+        def log(done: int, total: int, phase: str) -> None:
+            if time.monotonic() - last[0] >= every:
+                err_console.print(system_line(system, done, total, phase), highlight=False)
+                last[0] = time.monotonic()
+
+        yield log
+        return
+    counter = "{task.completed:,.0f}/{task.total:,.0f} compositions"
+    with counted_progress(f"{system}: {{task.description}}", counter, transient=True) as bar:
+        tasks: list[TaskID] = []
+
+        def update(done: int, total: int, phase: str) -> None:
+            if not tasks:  # the first call brings the total
+                tasks.append(bar.add_task(SYSTEM_PHASE_TEXT[phase], total=total))
+            bar.update(tasks[0], completed=done, total=total, description=SYSTEM_PHASE_TEXT[phase])
+
+        yield update
+
+
 @contextmanager
 def census_progress(arities: tuple[int, ...]) -> Iterator[ProgressCallback]:
     """Yield an ``on_progress`` callback: one bar per arity on a terminal, else a plain line now and then."""
     if not err_console.is_terminal:
         yield _LogLines(float(os.environ.get("CHEMSPACE_PROGRESS_SECONDS", LOG_SECONDS)))
         return
+    # elapsed and eta are the census's counting clock, not the bar's wall clock: a first run's
+    # kernel compile is neither counting time nor a rate to extrapolate
     progress = Progress(
         TextColumn("{task.description}"),
         BarColumn(),
         TaskProgressColumn(),
-        TimeElapsedColumn(),
-        TextColumn("eta"),
-        TimeRemainingColumn(),
+        TextColumn("{task.fields[clock]} eta {task.fields[eta]}"),
         TextColumn("{task.fields[status]}"),
         console=err_console,
         transient=False,
     )
-    tasks = {a: progress.add_task(f"{arity_name(a):>10}", total=1.0, status="waiting") for a in arities}
+    tasks = {
+        a: progress.add_task(f"{arity_name(a):>10}", total=1.0, status="waiting", clock=_clock(0), eta="-")
+        for a in arities
+    }
 
     def update(census: ArityCensus) -> None:
-        progress.update(tasks[census.arity], completed=census.work_fraction, status=status_text(census))
+        progress.update(
+            tasks[census.arity],
+            completed=census.work_fraction,
+            status=status_text(census),
+            clock=_clock(census.elapsed),
+            eta=_eta(census),
+        )
 
     with progress:
         yield update

@@ -97,7 +97,11 @@ class HelpScreen(ModalScreen[None]):
 
 
 class ExportScreen(ModalScreen[Path | None]):
-    """Ask for the file to write; dismisses with the path, or None when cancelled."""
+    """Ask for the file to write; dismisses with the path, or None when cancelled.
+
+    An existing file is never replaced at once: the dialog says so and asks again (enter or Overwrite
+    confirms, editing the name or escape does not).
+    """
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
 
@@ -106,18 +110,26 @@ class ExportScreen(ModalScreen[Path | None]):
         self.what = what
         self.default = default
         self.formats = formats
+        self.confirming: Path | None = None  # an existing file the next submit replaces
 
     def compose(self) -> ComposeResult:
         with Vertical(id="export-dialog"):
             yield Label(f"Export {self.what} to:")
             yield Input(str(self.default), id="export-path")
-            yield Label(f"[dim]{self.formats}; written whole or not at all[/dim]")
+            yield Label(f"[dim]{self.formats}; written whole or not at all[/dim]", id="export-note")
             with Horizontal(id="export-buttons"):
                 yield Button("Export", variant="primary", id="export-ok", compact=True)
                 yield Button("Cancel", id="export-cancel", compact=True)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self._submit(event.value)
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        """Another name: an overwrite asked about before no longer stands."""
+        if self.confirming is not None and Path(event.value.strip()).expanduser() != self.confirming:
+            self.confirming = None
+            self.query_one("#export-note", Label).update(f"[dim]{self.formats}; written whole or not at all[/dim]")
+            self.query_one("#export-ok", Button).label = "Export"
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "export-ok":
@@ -130,7 +142,18 @@ class ExportScreen(ModalScreen[Path | None]):
         if not value:
             self.notify("give a file name", severity="warning")
             return
-        self.dismiss(Path(value).expanduser())
+        path = Path(value).expanduser()
+        if path.is_dir():
+            self.query_one("#export-note", Label).update(f"[b red]{path} is a directory[/]: give a file name")
+            return
+        if path.exists() and path != self.confirming:
+            self.confirming = path
+            self.query_one("#export-note", Label).update(
+                f"[b yellow]{path.name} exists[/]: enter or Overwrite replaces it; edit the name or escape to keep it"
+            )
+            self.query_one("#export-ok", Button).label = "Overwrite"
+            return
+        self.dismiss(path)
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -23,6 +23,7 @@ from chemspace.core.known import KnownSet, cached_names, load_set
 from chemspace.core.known_compare import category_counts
 from chemspace.core.rule import Category, arity_name
 from chemspace.tui.panes.base import CensusState, ExportJob, Pane, write_text, yield_cpu_to_interface
+from chemspace.tui.progress import timing_text
 from chemspace.tui.screens import PickSetScreen
 from chemspace.tui.widgets import CensusPanel, PeriodicTable
 
@@ -197,7 +198,7 @@ class CensusPane(Pane):
             panel.update_census(census)
             self._show_elements(census)
         panel.finish(result.cancelled)
-        elapsed = f" in {result.elapsed:.1f} s" if self.show_elapsed else ""
+        elapsed = f", {timing_text(result.elapsed, result.compile_seconds)}" if self.show_elapsed else ""
         if result.cancelled:
             panel.set_status(f"[yellow]cancelled{elapsed}: counts are partial[/] (r re-runs)")
         else:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import ClassVar
 
@@ -15,11 +14,13 @@ from textual.widgets import DataTable, Input
 from textual.worker import get_current_worker
 
 from chemspace.core.census import CensusSettings
-from chemspace.core.errors import CancelledError, InputError
+from chemspace.core.errors import CancelledError
+from chemspace.core.export import missing_rows, system_export_name, write_system_export
 from chemspace.core.known import KnownSet
-from chemspace.core.rank import RankedScore, ranked_scores, score_compositions
+from chemspace.core.rank import ranked_scores, score_compositions
 from chemspace.core.system import SystemRow, system_rows
-from chemspace.tui.panes.base import ExportJob, Pane, abandonable, focus_now, write_text
+from chemspace.tui.panes.base import ExportJob, Pane, abandonable, focus_now
+from chemspace.tui.progress import system_progress_text
 from chemspace.tui.widgets import SystemExplorer
 
 
@@ -41,21 +42,8 @@ class SystemScoresReady(Message, bubble=False):
         self.reason = reason
 
 
-def missing_rows(rows: list[SystemRow]) -> list[SystemRow]:
-    """Rows the ranking scores: allowed and not known (every allowed row without a known set)."""
-    return [r for r in rows if r.allowed and not r.known]
-
-
 #: The worker group of the scoring (exclusive: one at a time, the newest wins).
 SCORE_GROUP = "system-score"
-#: Score columns of the system table's export, empty for a row that is not scored (not missing, or not yet).
-SCORE_COLUMNS: tuple[str, ...] = ("score", "rank", "top_percent")
-
-
-def score_fields(ranked: dict[str, RankedScore], row: SystemRow) -> dict[str, float | int | None]:
-    """The export's score columns of one row: its score, rank among the system's missing rows and top percent."""
-    found = ranked.get(row.formula)
-    return dict(zip(SCORE_COLUMNS, found if found is not None else (None,) * len(SCORE_COLUMNS)))
 
 
 class SystemPane(Pane):
@@ -106,8 +94,20 @@ class SystemPane(Pane):
         description="system table",
     )
     def _label(self, system: tuple[str, ...]) -> None:
-        rows = system_rows(system, known=self.known, rule=self.settings.rule)
+        def progress(done: int, total: int, phase: str) -> None:
+            self.app.call_from_thread(self._show_progress, system_progress_text(done, total, phase))
+
+        cancel = get_current_worker().cancelled_event
+        try:
+            rows = system_rows(system, known=self.known, rule=self.settings.rule, on_progress=progress, cancel=cancel)
+        except CancelledError:
+            return  # superseded: the newer labelling posts its own rows
         self.post_message(SystemRowsReady(rows))
+
+    def _show_progress(self, text: str) -> None:
+        """The labelling's progress on the count line of the explorer (if it is still mounted)."""
+        for explorer in self.query(SystemExplorer):
+            explorer.show_progress(text)
 
     @on(SystemRowsReady)
     def _ready(self, message: SystemRowsReady) -> None:
@@ -182,32 +182,18 @@ class SystemPane(Pane):
     def export_job(self) -> ExportJob | None:
         if self.rows is None:
             return None
-        rows = list(self.query_one(SystemExplorer).shown_rows)
+        explorer = self.query_one(SystemExplorer)
+        rows = list(explorer.shown_rows)
         ranked = ranked_scores(self.scores or {})
 
         def write(path: Path) -> str:
-            suffix = path.suffix.lower()
-            if suffix == ".json":
-                text = json.dumps([{**r.to_json(), **score_fields(ranked, r)} for r in rows], indent=1)
-            elif suffix == ".csv":
-                from chemspace.tui.cmd_system import rows_csv
-
-                columns = {c: lambda r, c=c: _csv_value(score_fields(ranked, r)[c]) for c in SCORE_COLUMNS}
-                text = rows_csv(rows, columns)
-            else:
-                raise InputError(f"use a .csv or .json file name, not {path.name!r}")
-            write_text(path, text)
+            write_system_export(rows, path, ranked)  # the columns and order of `system --out`
             return f"{len(rows):,} compositions"
 
         pending = " (scores still computing: score columns empty)" if self.scores is None else ""
         return ExportJob(
             f"the system table ({len(rows):,} rows shown{pending})",
-            f"{'-'.join(self.system)}.csv",
-            ".csv or .json by suffix",
+            system_export_name(self.system, *explorer.kept()),
+            ".csv, .json or .parquet by suffix",
             write,
         )
-
-
-def _csv_value(value: float | int | None) -> str:
-    """A CSV cell: empty for None, full precision for a float."""
-    return "" if value is None else repr(value) if isinstance(value, float) else str(value)

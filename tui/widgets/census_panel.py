@@ -123,6 +123,8 @@ class CensusPanel(VerticalScroll):
             return "cancelled" if self._cancelled else ("waiting" if self._running else "not run")
         # no "0.0 s" while the first chunk waits for the kernels to load: the status line says why
         elapsed = f" {census.elapsed:.1f} s" if self.show_elapsed and census.elapsed >= 0.05 else ""
+        if elapsed and census.compile_seconds >= 0.05:  # a first run: compiling is not counting
+            elapsed += f" (+{census.compile_seconds:.0f} s compiling)"
         if census.complete:
             return f"done{elapsed}"
         if self._cancelled or not self._running:

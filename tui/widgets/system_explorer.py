@@ -76,6 +76,12 @@ class SystemExplorer(Vertical):
         self._sort_before_score: tuple[str, bool] | None = None
         self._by_formula: dict[str, SystemRow] = {}
         self.scores: dict[str, float] | None = None  # formula -> score of the missing rows (None: computing)
+        self.progress: str | None = "computing the compositions…"  # shown as the count until the rows come
+
+    def show_progress(self, text: str) -> None:
+        """While the rows are computed, the count line says how far (never '0 of 0 compositions')."""
+        self.progress = text
+        self.query_one("#system-count", Label).update(text)
 
     def compose(self) -> ComposeResult:
         labels = (*LABELS, *CATEGORIES) if self.with_known else LABELS
@@ -112,6 +118,7 @@ class SystemExplorer(Vertical):
         """Take every composition of the system (computed in a worker) and show them."""
         self.rows = rows
         self.scores = None
+        self.progress = None
         self._by_formula = {r.formula: r for r in rows}
         self._search = [
             " ".join((r.formula, *r.composition.symbols, r.label, str(r.reason or ""), _entries_text(r))).lower()
@@ -150,6 +157,12 @@ class SystemExplorer(Vertical):
             event.stop()
             self.apply_filter()
 
+    def kept(self) -> tuple[str | None, int | None]:
+        """The label (or category, or reason) and the arity the selectors keep, None for all (export names)."""
+        label = self.query_one("#system-label", Select).value
+        arity = self.query_one("#system-arity", Select).value
+        return (None if label == ALL else str(label)), (None if arity == ALL else int(str(arity)))
+
     def matching(self) -> list[SystemRow]:
         """Rows passing the text, label, arity and element filters."""
         query = parse_query(self.query_one("#system-filter", Input).value)
@@ -175,7 +188,7 @@ class SystemExplorer(Vertical):
         table.add_rows(self._cells(r) for r in self.shown_rows)
         if self._sort is not None:
             self._sort_table(*self._sort)
-        count = f"{len(self.shown_rows):,} of {len(self.rows):,} compositions"
+        count = self.progress or f"{len(self.shown_rows):,} of {len(self.rows):,} compositions"
         words = self.query_one("#system-filter", Input).value.strip()
         if words:
             count += f" matching {words!r}"
