@@ -287,3 +287,32 @@ def test_the_footer_gives_the_palette_hint_room_to_the_keys_below_100_columns() 
             assert "palette" in footer(app)
 
     run(scenario())
+
+
+def test_whole_space_element_detail_fits_80x24_without_ellipses(tmp_path) -> None:
+    """The whole space's quaternaries (656 million unique compositions with O) in the element detail."""
+    settings = CensusSettings(arities=(2, 3, 4), samples=0)
+
+    async def scenario() -> None:
+        app = make_app(settings, known=imported_set(tmp_path))
+        async with app.run_test(size=SMALL) as pilot:
+            await wait_ready(pilot, scores=False)
+            await pilot.press("2")
+            app.main.query_one(PeriodicTable).cursor = "O"
+            await pilot.pause()
+            detail = box_text(app, "element-detail")
+            assert "…" not in detail, detail
+            for name in (
+                "Binary",
+                "Ternary",
+                "Quaternary",
+                "allowed",
+                "standard",
+                "missing",
+                "interesting",
+                "unlikely",
+            ):
+                assert name in detail.split(), detail
+            assert f"(max {app.main.query_one(PeriodicTable).top:,};" in box_text(app, "heat-key")
+
+    run(scenario())
