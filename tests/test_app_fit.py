@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import math
 import threading
+from dataclasses import replace
 
 from app_helpers import (
     SYSTEM,
@@ -120,6 +121,17 @@ def test_a_five_element_census_table_fits_80_columns() -> None:
                 assert shown(str(column.header), app)
                 for cell in column.cells:
                     assert shown(str(cell), app), cell
+            # cancelled during the quinary pass: '(partial)' headers would not fit, a star explained below does
+            for arity in (4, 5):
+                panel.update_census(replace(app.censuses[arity], complete=False, phase="cancelled"))
+            panel.finish(cancelled=True)
+            await pilot.pause()
+            table = panel.fitted_table(panel.content_size.width)
+            assert [str(c.header) for c in table.columns][-2:] == ["Quaternary*", "Quinary*"]
+            for column in table.columns:
+                for cell in column.cells:
+                    assert shown(str(cell), app), cell
+            assert shown(str(table.caption), app) and "%" in str(list(table.columns[-1].cells)[1])
             # with less room the table drops the shares before it would clip a count
             narrow = panel.fitted_table(60)
             assert app.console.measure(narrow).maximum <= 60
