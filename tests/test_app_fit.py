@@ -74,7 +74,9 @@ def test_every_tab_at_80x24_shows_its_keys_selectors_details_and_status_whole(tm
                 await pilot.pause()
                 assert shown(str(text), app), (text, screen_lines(app)[3])
             label.value = "all"
-            app.main.query_one("#system-filter", Input).value = witnessed.formula
+            box = app.main.query_one("#system-filter", Input)
+            assert shown(box.placeholder, app)  # the filter's examples, whole
+            box.value = witnessed.formula
             explorer = app.main.query_one(SystemExplorer)
             await wait_for(pilot, lambda: explorer.shown_rows[:1] == [witnessed])
             await pilot.pause()
