@@ -95,6 +95,11 @@ def test_every_tab_at_80x24_shows_its_keys_selectors_details_and_status_whole(tm
             assert {"Binary", "Ternary", "Quaternary"} <= set(detail.split())
             key = heat_key(table.top).plain
             assert shown(key, app), key
+            pt_label = app.main.query_one("#pt-label", Select)
+            for text, value in pt_label._options:  # unique, the labels, known and the four categories
+                pt_label.value = value
+                await pilot.pause()
+                assert shown(str(text), app) and shown(heat_key(table.top).plain, app), text
 
             # projection tab: the status line, with a highlight count, whole
             await pilot.press("3")
