@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import math
 import threading
+from dataclasses import replace
 
 from app_helpers import (
     SYSTEM,
@@ -73,7 +74,9 @@ def test_every_tab_at_80x24_shows_its_keys_selectors_details_and_status_whole(tm
                 await pilot.pause()
                 assert shown(str(text), app), (text, screen_lines(app)[3])
             label.value = "all"
-            app.main.query_one("#system-filter", Input).value = witnessed.formula
+            box = app.main.query_one("#system-filter", Input)
+            assert shown(box.placeholder, app)  # the filter's examples, whole
+            box.value = witnessed.formula
             explorer = app.main.query_one(SystemExplorer)
             await wait_for(pilot, lambda: explorer.shown_rows[:1] == [witnessed])
             await pilot.pause()
@@ -92,6 +95,11 @@ def test_every_tab_at_80x24_shows_its_keys_selectors_details_and_status_whole(tm
             assert {"Binary", "Ternary", "Quaternary"} <= set(detail.split())
             key = heat_key(table.top).plain
             assert shown(key, app), key
+            pt_label = app.main.query_one("#pt-label", Select)
+            for text, value in pt_label._options:  # unique, the labels, known and the four categories
+                pt_label.value = value
+                await pilot.pause()
+                assert shown(str(text), app) and shown(heat_key(table.top).plain, app), text
 
             # projection tab: the status line, with a highlight count, whole
             await pilot.press("3")
@@ -120,6 +128,17 @@ def test_a_five_element_census_table_fits_80_columns() -> None:
                 assert shown(str(column.header), app)
                 for cell in column.cells:
                     assert shown(str(cell), app), cell
+            # cancelled during the quinary pass: '(partial)' headers would not fit, a star explained below does
+            for arity in (4, 5):
+                panel.update_census(replace(app.censuses[arity], complete=False, phase="cancelled"))
+            panel.finish(cancelled=True)
+            await pilot.pause()
+            table = panel.fitted_table(panel.content_size.width)
+            assert [str(c.header) for c in table.columns][-2:] == ["Quaternary*", "Quinary*"]
+            for column in table.columns:
+                for cell in column.cells:
+                    assert shown(str(cell), app), cell
+            assert shown(str(table.caption), app) and "%" in str(list(table.columns[-1].cells)[1])
             # with less room the table drops the shares before it would clip a count
             narrow = panel.fitted_table(60)
             assert app.console.measure(narrow).maximum <= 60
@@ -285,5 +304,34 @@ def test_the_footer_gives_the_palette_hint_room_to_the_keys_below_100_columns() 
             await pilot.resize_terminal(120, 30)
             await pilot.pause(0.2)
             assert "palette" in footer(app)
+
+    run(scenario())
+
+
+def test_whole_space_element_detail_fits_80x24_without_ellipses(tmp_path) -> None:
+    """The whole space's quaternaries (656 million unique compositions with O) in the element detail."""
+    settings = CensusSettings(arities=(2, 3, 4), samples=0)
+
+    async def scenario() -> None:
+        app = make_app(settings, known=imported_set(tmp_path))
+        async with app.run_test(size=SMALL) as pilot:
+            await wait_ready(pilot, scores=False)
+            await pilot.press("2")
+            app.main.query_one(PeriodicTable).cursor = "O"
+            await pilot.pause()
+            detail = box_text(app, "element-detail")
+            assert "…" not in detail, detail
+            for name in (
+                "Binary",
+                "Ternary",
+                "Quaternary",
+                "allowed",
+                "standard",
+                "missing",
+                "interesting",
+                "unlikely",
+            ):
+                assert name in detail.split(), detail
+            assert f"(max {app.main.query_one(PeriodicTable).top:,};" in box_text(app, "heat-key")
 
     run(scenario())

@@ -38,6 +38,14 @@ STARTING = (
 COMPILING = "compiling the numba kernels: the first run after installing takes 30-60 s; cached on disk afterwards"
 
 
+def running_status(census: ArityCensus) -> str:
+    """'counting ternary compositions… (c cancels)'; once an arity is done, that the next one follows."""
+    name = arity_name(census.arity)
+    if census.phase in ("done", "cancelled"):
+        return f"{name} compositions {census.phase}; the next arity follows… (c cancels)"
+    return f"{census.phase} {name} compositions… (c cancels)"
+
+
 def snapshot(census: ArityCensus) -> ArityCensus:
     """A copy the UI can read while the worker keeps adding to the original."""
 
@@ -183,7 +191,7 @@ class CensusPane(Pane):
         if census.phase == "compiling":
             panel.set_status(COMPILING)
         elif self.state.running and self.kernels_ready_at is not None:
-            panel.set_status(f"{census.phase} {arity_name(census.arity)} compositions… (c cancels)")
+            panel.set_status(running_status(census))
         self._show_elements(census)
         self.post_message(self.Changed(self.state))
 

@@ -198,7 +198,7 @@ class CensusPanel(VerticalScroll):
 
 
 def _column_widths(table: Table) -> tuple[int, ...]:
-    """The table's shape for layout purposes: its row count (a second set adds rows), then each
-    column's widest cell (header included)."""
+    """The table's shape for layout purposes: its row count (a second set adds rows), whether it has a
+    caption (the partial-star's note), then each column's widest cell (header included)."""
     widths = (max([cell_len(str(c.header)), *(cell_len(str(cell)) for cell in c.cells)]) for c in table.columns)
-    return (table.row_count, *widths)
+    return (table.row_count, int(table.caption is not None), *widths)

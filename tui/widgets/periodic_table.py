@@ -282,25 +282,45 @@ class ElementDetail(Static):
         head = Text.from_markup(f"[b]{symbol}[/b]  oxidation states: {states}")
         if not censuses:
             return Group(head, Text("no counts yet"))
-        table = self._table(symbol, censuses, count_text)
-        if self.app.console.measure(table).maximum > width:
-            table = self._table(symbol, censuses, short_count_text)
+        # full counts; short ones (1.2k 90%); short unique counts too and, with the categories, no forbidden
+        # column (it is interesting + unlikely): the whole space's quaternaries at 80 columns
+        forms = (
+            (count_text, count_text, True),
+            (short_count_text, count_text, True),
+            (short_count_text, compact, False),
+        )
+        for cell, unique_cell, forbidden in forms:
+            table = self._table(symbol, censuses, cell, unique_cell, forbidden)
+            if self.app.console.measure(table).maximum <= width:
+                break
         parts: list = [head, table]
         if not all(c.complete for c in censuses.values()):
             parts.append(Text("* partial: that arity's census did not finish", style="dim"))
         return Group(*parts)
 
     @staticmethod
-    def _table(symbol: str, censuses: dict[int, ArityCensus], cell: Callable[[int | None, int | None], str]) -> Table:
+    def _table(
+        symbol: str,
+        censuses: dict[int, ArityCensus],
+        cell: Callable[[int | None, int | None], str],
+        unique_cell: Callable[[int | None], str],
+        forbidden: bool,
+    ) -> Table:
+        """One row per arity: unique, then each label's count (``cell``); ``forbidden`` False leaves that
+        column out when the categories are there to sum it."""
         with_known = any(c.known is not None for c in censuses.values())
-        labels = ("allowed", "forbidden", *(CATEGORIES if with_known else ()))
+        labels = (
+            "allowed",
+            *(("forbidden",) if forbidden or not with_known else ()),
+            *(CATEGORIES if with_known else ()),
+        )
         table = Table(box=None, padding=(0, 0, 0, 1), pad_edge=False, header_style="bold", show_edge=False)
         table.add_column("", no_wrap=True, style="bold")
         for name in ("unique", *labels):
             table.add_column(name, justify="right", no_wrap=True)
         for arity, census in sorted(censuses.items()):
             unique = (census.element_counts("unique") or {}).get(symbol)
-            cells = [count_text(unique)]
+            cells = [unique_cell(unique)]
             for label in labels:
                 counts = census.element_counts(label)
                 cells.append(cell(None if counts is None else counts.get(symbol), unique))

@@ -87,7 +87,7 @@ class SystemExplorer(Vertical):
         labels = (*LABELS, *CATEGORIES) if self.with_known else LABELS
         with Horizontal(id="system-filters"):
             yield Input(
-                placeholder="filter: ZnO (formula) · Li-Zn (elements) · Sn2+ · missing",
+                placeholder="filter (/): ZnO · Li-Zn · Sn2+",  # the help lists every kind of word
                 id="system-filter",
                 compact=True,
             )
