@@ -196,7 +196,7 @@ def test_check_box_gives_the_category_and_the_known_entries(tmp_path) -> None:
 def test_score_text_keeps_the_best_rows_apart() -> None:
     assert top_share_text(1 - 4.2e-5) == "top 0.0042%"
     assert top_share_text(1 - 5.1e-5) == "top 0.0051%"
-    assert top_share_text(1 - 3.1e-9) == "top 3.1e-07%"
+    assert top_share_text(1 - 3.1e-9) == "top 0.00000031%"  # plain, as the CLI's Top column
     assert top_share_text(0.9957) == "top 0.43%"
     assert top_share_text(0.5) == "top 50%"
     assert top_share_text(0.0) == "top 100%"

@@ -179,13 +179,13 @@ def test_rank_table_prints_top_percent_plainly(known_file: str) -> None:
     ("value", "text"), [(0.0042, "0.0042%"), (0.00421, "0.0042%"), (3.14159, "3.1%"), (42.0, "42%"), (100.0, "100%")]
 )
 def test_percent_text_is_plain(value: float, text: str) -> None:
-    from chemspace.tui.cmd_rank import percent_text
+    from chemspace.tui.formatting import percent_text
 
     assert percent_text(value) == text
 
 
 def test_percent_column_adds_digits_until_neighbours_differ() -> None:
-    from chemspace.tui.cmd_rank import percent_column
+    from chemspace.tui.formatting import percent_column
 
     assert percent_column([0.00421, 0.00424, 0.0051]) == ["0.00421%", "0.00424%", "0.00510%"]
     assert percent_column([0.0042, 0.0042, 0.0051]) == ["0.0042%", "0.0042%", "0.0051%"]

@@ -19,6 +19,7 @@ from chemspace.core.rank_eval import BY_COMPOSITION, Evaluation, check_evaluatio
 from chemspace.core.rank_model import LEARNED, METHODS, check_method
 from chemspace.core.rank_signals import NO_VECTOR_DISTANCE
 from chemspace.core.rule import Rule, arity_name, check_arity
+from chemspace.tui.formatting import percent_column
 from chemspace.tui.options import (
     AlloysOpt,
     KnownOpt,
@@ -135,26 +136,6 @@ def _ranking_json(ranking: Ranking, known_name: str | None, method: str, rule: R
             for r in ranking.rows()
         ],
     }
-
-
-def percent_text(value: float, digits: int = 2) -> str:
-    """A percentage in plain notation with ``digits`` significant digits (0.0042%, 3.1%, 100%), never 1e-03."""
-    if not math.isfinite(value) or value <= 0:
-        return "0%" if value == 0 else "—"
-    decimals = max(0, digits - 1 - math.floor(math.log10(value)))
-    return f"{value:.{decimals}f}%"
-
-
-def percent_column(values: list[float], digits: int = 2, most: int = 8) -> list[str]:
-    """Percentages for a column: the fewest significant digits (at least ``digits``, at most ``most``)
-    that keep neighbouring rows with different values apart, so the best rows read differently."""
-    texts: list[str] = []
-    for shown in range(digits, most + 1):
-        texts = [percent_text(v, shown) for v in values]
-        pairs = zip(zip(texts, values), zip(texts[1:], values[1:]))
-        if all(a != b or x == y for (a, x), (b, y) in pairs):
-            break
-    return texts
 
 
 def _ranking_table(ranking: Ranking, title: str) -> Table:
