@@ -189,3 +189,66 @@ def test_percent_column_adds_digits_until_neighbours_differ() -> None:
 
     assert percent_column([0.00421, 0.00424, 0.0051]) == ["0.00421%", "0.00424%", "0.00510%"]
     assert percent_column([0.0042, 0.0042, 0.0051]) == ["0.0042%", "0.0042%", "0.0051%"]
+
+
+def test_progress_bars_render_before_their_total_is_known(monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a terminal, a bar whose total is not known yet (rank --arity, known fetch) counts without a total."""
+    from io import StringIO
+
+    from rich.console import Console
+
+    from chemspace.tui import progress as prog
+
+    out = StringIO()
+    monkeypatch.setattr(prog, "err_console", Console(file=out, force_terminal=True, width=100))
+    with prog.counted_progress("rank binary", "element sets") as bar:
+        task = bar.add_task("rank", total=None)
+        bar.update(task, completed=12)
+        bar.refresh()
+        bar.update(task, completed=30, total=100)
+        bar.refresh()
+    assert "12 element sets" in out.getvalue()
+    assert "30/100 element sets" in out.getvalue()
+
+
+def test_rank_arity_on_a_terminal_shows_its_bar_and_ends_cleanly(tmp_path: Path) -> None:
+    """As a user runs it in a terminal (stderr a pty): the bar draws, the table prints, exit 0, no traceback."""
+    import os
+    import pty
+    import subprocess
+    import sys
+    import threading
+
+    exe = Path(sys.executable).with_name("chemspace-tui")
+    leader, follower = pty.openpty()
+    chunks: list[bytes] = []
+
+    def drain() -> None:  # read the terminal as it is written: a full pty would block the command
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:
+                return
+            if not chunk:
+                return
+            chunks.append(chunk)
+
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
+    env = dict(os.environ, CHEMSPACE_DATA_DIR=str(tmp_path), COLUMNS="100")
+    proc = subprocess.run(
+        [str(exe), "rank", "--arity", "2", "--known", "none", "--top", "3"],
+        stdout=subprocess.PIPE,
+        stderr=follower,
+        env=env,
+        timeout=600,
+        check=False,
+    )
+    os.close(follower)
+    reader.join(timeout=10)
+    os.close(leader)
+    err = b"".join(chunks)
+    assert proc.returncode == 0, err.decode(errors="replace")[-2000:]
+    assert b"Traceback" not in err
+    assert b"element sets" in err
+    assert b"KF" in proc.stdout or b"NaF" in proc.stdout

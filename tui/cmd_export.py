@@ -75,7 +75,7 @@ def export_command(
     if fmt == "csv" and total > CSV_ROW_LIMIT:
         raise InputError(f"{total:,} rows is too many for CSV; write .parquet, or add --allowed-only")
     cancel = threading.Event()
-    with counted_progress(f"export {out.name}", "{task.completed:,.0f}/{task.total:,.0f} rows") as progress:
+    with counted_progress(f"export {out.name}", "rows") as progress:
         task = progress.add_task("export", total=total)
         try:
             written = write_export(spec, out, known_set, on_rows=lambda n: progress.advance(task, n), cancel=cancel)

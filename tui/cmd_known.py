@@ -84,10 +84,10 @@ def _save(known: KnownSet) -> Path:
 Download = Callable[[Callable[[int, int | None], None], threading.Event], KnownSet]
 
 
-def _download(label: str, counter: str, run: Download) -> KnownSet:
-    """Run a download with a progress bar on stderr (``counter``: its rich text column); Ctrl-C cancels it."""
+def _download(label: str, unit: str, run: Download) -> KnownSet:
+    """Run a download with a progress bar on stderr counting ``unit``; Ctrl-C cancels it."""
     cancel = threading.Event()
-    with counted_progress(label, counter, eta=False, transient=True) as progress:
+    with counted_progress(label, unit, eta=False, transient=True) as progress:
         task = progress.add_task("fetch", total=None)
         try:
             return run(lambda done, total: progress.update(task, completed=done, total=total), cancel)
@@ -137,7 +137,7 @@ def fetch(
         )
     known = _download(
         "Materials Project",
-        "{task.completed:,.0f}/{task.total:,.0f} materials",
+        "materials",
         lambda on_progress, cancel: fetch_materials_project(key, endpoint, on_progress=on_progress, cancel=cancel),
     )
     path = _save(known)
@@ -164,7 +164,7 @@ def _fetch_optimade(spec: str, name: str | None, page_limit: int | None, limits:
     try:
         known = _download(
             prov.name,
-            "{task.completed:,.0f} structures",
+            "structures",
             lambda progress, cancel: fetch_optimade(
                 prov, set_name, progress, cancel, limits, keep=lambda k: stored.append(_save(k)), restart=restart
             ),

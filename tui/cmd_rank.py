@@ -115,9 +115,7 @@ def rank_command(
 
 
 def _rank_arity_with_progress(arity: int, ranker: Ranker, top: int, pool: tuple[str, ...] | None) -> Ranking:
-    with counted_progress(
-        f"rank {arity_name(arity)}", "{task.completed:,.0f}/{task.total:,.0f} element sets"
-    ) as progress:
+    with counted_progress(f"rank {arity_name(arity)}", "element sets") as progress:
         task = progress.add_task("rank", total=None)
         return rank_arity(
             arity, ranker, top, pool, on_progress=lambda done, total: progress.update(task, completed=done, total=total)

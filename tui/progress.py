@@ -17,11 +17,14 @@ from contextlib import contextmanager
 from rich.progress import (
     BarColumn,
     Progress,
+    ProgressColumn,
+    Task,
     TaskID,
     TaskProgressColumn,
     TextColumn,
     TimeRemainingColumn,
 )
+from rich.text import Text
 
 from chemspace.core.census import ArityCensus, ProgressCallback
 from chemspace.core.rule import arity_name
@@ -93,10 +96,22 @@ class _LogLines:
             self.written.add(census.arity)
 
 
-def counted_progress(label: str, counter: str, eta: bool = True, transient: bool = False) -> Progress:
+class CountColumn(ProgressColumn):
+    """``done/total unit`` (``1,200/5,000 rows``), or ``done unit`` while the total is not known yet."""
+
+    def __init__(self, unit: str) -> None:
+        super().__init__()
+        self.unit = unit
+
+    def render(self, task: Task) -> Text:
+        total = f"/{task.total:,.0f}" if task.total is not None else ""
+        return Text(f"{task.completed:,.0f}{total} {self.unit}")
+
+
+def counted_progress(label: str, unit: str, eta: bool = True, transient: bool = False) -> Progress:
     """A one-task bar on stderr for a command's long step (hidden when not a terminal): ``label``, the bar,
-    its percentage, ``counter`` (a rich text column such as ``"{task.completed:,.0f} rows"``) and an ETA."""
-    columns = [TextColumn(label), BarColumn(), TaskProgressColumn(), TextColumn(counter)]
+    its percentage, how many ``unit`` are done (of how many, once known) and an ETA."""
+    columns = [TextColumn(label), BarColumn(), TaskProgressColumn(), CountColumn(unit)]
     return Progress(
         *columns,
         *([TimeRemainingColumn()] if eta else []),
@@ -136,8 +151,7 @@ def system_progress(system: str) -> Iterator[SystemProgress]:
 
         yield log
         return
-    counter = "{task.completed:,.0f}/{task.total:,.0f} compositions"
-    with counted_progress(f"{system}: {{task.description}}", counter, transient=True) as bar:
+    with counted_progress(f"{system}: {{task.description}}", "compositions", transient=True) as bar:
         tasks: list[TaskID] = []
 
         def update(done: int, total: int, phase: str) -> None:
