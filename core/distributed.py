@@ -20,8 +20,11 @@ units of a worker that dies, so no work is lost. We use Dask's scheduler rather 
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
+import logging
+import signal
 import threading
 import uuid
 from collections import OrderedDict
@@ -254,6 +257,28 @@ def parse_scheduler(spec: str) -> tuple[str, int | str]:
     raise InputError(f"scheduler {spec!r} is not tcp://HOST:PORT or local:N")
 
 
+def _leave_interrupts_to_the_client() -> None:
+    """Ignore SIGINT in this worker process (its event loop runs in the main thread)."""
+    with contextlib.suppress(ValueError):  # not the main thread: leave the handler as it is
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _interrupts_plugin():
+    """A worker plugin: local workers ignore Ctrl-C. The terminal sends it to every process of the job;
+    the client, which cancels the run and shuts the cluster down, is the one to act on it (else each
+    worker prints a KeyboardInterrupt traceback). A plugin, so a restarted worker gets it too; built
+    here so that importing this module does not import Dask."""
+    from distributed.diagnostics.plugin import WorkerPlugin
+
+    class LeaveInterruptsToTheClient(WorkerPlugin):
+        name = "chemspace-leave-interrupts-to-the-client"
+
+        def setup(self, worker) -> None:
+            _leave_interrupts_to_the_client()
+
+    return LeaveInterruptsToTheClient()
+
+
 @contextmanager
 def runner_for(spec: str | None) -> Iterator[DaskRunner | None]:
     """The runner ``--scheduler`` asks for: None (in-process threads), a LocalCluster, or a running scheduler."""
@@ -273,9 +298,11 @@ def runner_for(spec: str | None) -> Iterator[DaskRunner | None]:
                 host="127.0.0.1",
                 dashboard_address=None,
                 env={"NUMBA_NUM_THREADS": "1"},
+                silence_logs=logging.ERROR,  # a cancelled run's lost-task warnings are expected, not news
             ) as cluster,
             Client(cluster) as client,
         ):
+            client.register_plugin(_interrupts_plugin())
             yield DaskRunner(client)
         return
     try:

@@ -154,3 +154,46 @@ def test_progress_clock_and_eta_follow_counting_not_compiling() -> None:
     census = ArityCensus(arity=3, symbols=("Li", "O"), unique=100, work_done=25, work_total=100, elapsed=10.0)
     census.compile_seconds = 90.0
     assert "25.0% of the work, 0:00:10 elapsed, eta 0:00:30" in log_line(census)
+
+
+KNOWN_FILE = Path(__file__).resolve().parents[2] / "shared" / "data" / "mp-binaries-half.txt"
+
+
+def _census_with_known(args: list[str]) -> str:
+    if not KNOWN_FILE.exists():
+        pytest.skip("development data not found")
+    result = CliRunner().invoke(app, ["census", "--arity", "2,3", "--samples", "0", "--known", str(KNOWN_FILE), *args])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_a_piped_census_table_cuts_no_number() -> None:
+    """Into a pipe or a log (80 columns by default) the nine-column table keeps every number whole."""
+    run = run_census(CensusSettings(arities=(2, 3), samples=0))
+    out = _census_with_known([])
+    assert "…" not in out
+    for census in run.arities.values():
+        assert f"{census.unique:,}" in out and f"{census.allowed:,}" in out
+
+
+def test_a_narrow_terminal_gets_the_census_as_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """On an 80-column terminal a table too wide for it becomes a block per arity, every number whole."""
+    from io import StringIO
+
+    from rich.console import Console
+
+    from chemspace.core.known import import_file
+    from chemspace.tui.cmd_census import census_table
+    from chemspace.tui.tables import print_table
+
+    if not KNOWN_FILE.exists():
+        pytest.skip("development data not found")
+    result = run_census(CensusSettings(arities=(2, 3), samples=0), known=import_file(KNOWN_FILE))
+    out = StringIO()
+    print_table(census_table(result), Console(file=out, width=80, force_terminal=True, color_system=None))
+    text = out.getvalue()
+    assert "…" not in text
+    assert max(len(line) for line in text.splitlines()) <= 80
+    for census in result.arities.values():
+        assert f"{census.unique:,}" in text and f"{census.allowed:,}" in text
+    assert text.count("Allowed") == len(result.arities)  # one block per arity

@@ -125,3 +125,41 @@ def test_each_signature_is_counted_once_across_workers() -> None:
 def test_bad_scheduler_is_one_clear_error(spec: str) -> None:
     with pytest.raises(InputError, match="scheduler"):
         parse_scheduler(spec)
+
+
+def test_ctrl_c_on_a_cluster_run_says_cancelled_and_nothing_else(tmp_path) -> None:
+    """Ctrl-C (SIGINT to the whole process group, as a terminal sends it) during `census --scheduler
+    local:2`: exit 130 with `cancelled`, no worker tracebacks or lost-task warnings, no worker left."""
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    exe = Path(sys.executable).with_name("chemspace-tui")
+    err_path = tmp_path / "stderr.txt"
+    env = dict(os.environ, CHEMSPACE_DATA_DIR=str(tmp_path), CHEMSPACE_PROGRESS_SECONDS="0.5")
+    with err_path.open("w") as err:
+        proc = subprocess.Popen(
+            [str(exe), "census", "--scheduler", "local:2", "--known", "none", "--samples", "0"],
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+            env=env,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 300
+        while "quaternary" not in err_path.read_text() and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.2)
+        assert proc.poll() is None, err_path.read_text()
+        os.killpg(proc.pid, signal.SIGINT)
+        code = proc.wait(timeout=120)
+    text = err_path.read_text()
+    assert code == 130, text
+    assert "cancelled" in text
+    assert "Traceback" not in text and "KeyboardInterrupt" not in text and "WARNING" not in text, text
+    leftover = ["?"]
+    deadline = time.monotonic() + 30  # multiprocessing's resource tracker leaves once its pipe closes
+    while leftover and time.monotonic() < deadline:
+        time.sleep(0.5)
+        found = subprocess.run(["pgrep", "-a", "-g", str(proc.pid)], capture_output=True, text=True).stdout
+        leftover = [line for line in found.splitlines() if line.strip()]
+    assert not leftover, f"processes left in the job's group: {leftover}"

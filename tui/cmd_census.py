@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from chemspace.core.census import CensusResult, run_census
@@ -32,6 +31,7 @@ from chemspace.tui.options import (
     settings_from_options,
 )
 from chemspace.tui.progress import census_progress, timing_text
+from chemspace.tui.tables import print_table
 
 
 def _cell(value: int | None, unique: int) -> str:
@@ -118,7 +118,7 @@ def census_command(
     if json_out:
         typer.echo(json.dumps(result.to_json(element_label)))
     else:
-        Console().print(census_table(result))
+        print_table(census_table(result))
         for a, b in result.interesting_breakdown.items():
             typer.echo(f"{arity_name(a, title=True)}: {b.text()}")
         typer.echo(timing_text(result.elapsed, result.compile_seconds))

@@ -45,6 +45,7 @@ from chemspace.tui.options import (
 )
 from chemspace.tui.plain_flags import PlainFlagsCommand, PlainFlagsGroup
 from chemspace.tui.progress import counted_progress
+from chemspace.tui.tables import print_table
 
 known_app = typer.Typer(
     help="Known-materials sets: OPTIMADE or Materials Project downloads, file imports, comparisons.",
@@ -300,7 +301,7 @@ def list_() -> None:
             table.add_column(col, justify="left" if left else "right")
         for row in rows:
             table.add_row(*row)
-        console.print(table)
+        print_table(table, console)
     else:  # a narrow terminal (80 columns): one block per set, a field per line, so nothing is squeezed
         for row in rows:
             block = Table(title=f"Known-materials set {row[0]}", show_header=False, caption=caption)
@@ -308,7 +309,7 @@ def list_() -> None:
             block.add_column()
             for field, value in zip(fields[1:], row[1:]):
                 block.add_row(field, value)
-            console.print(block)
+            print_table(block, console)
     for line in damaged:
         err_console.print(f"[bold yellow]warning:[/] {escape(line)}", highlight=False, soft_wrap=True)
 
@@ -322,7 +323,7 @@ def providers_() -> None:
         table.add_column(col, overflow="fold")
     for prov in providers().values():
         table.add_row(prov.name, prov.title, prov.base_url, prov.size)
-    Console().print(table)
+    print_table(table)
 
 
 @known_app.command("remove", cls=PlainFlagsCommand)
@@ -368,8 +369,8 @@ def compare(
         typer.echo(json.dumps(result.to_json()))
         return
     console = Console()
-    console.print(_overlap_table(result))
-    console.print(_transition_table(result))
+    print_table(_overlap_table(result), console)
+    print_table(_transition_table(result), console)
     if list_moves:
         for comp in result.arities.values():
             for (cat_a, cat_b), comps in comp.moves.items():

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from chemspace.core.atomic import check_directory
@@ -34,6 +33,7 @@ from chemspace.tui.options import (
     rule_from_options,
 )
 from chemspace.tui.progress import counted_progress
+from chemspace.tui.tables import print_table
 
 #: Rows kept when ranking a whole arity without --top.
 DEFAULT_ARITY_TOP = 10000
@@ -109,7 +109,7 @@ def rank_command(
     if as_json:
         typer.echo(json.dumps(_ranking_json(ranking, known_set.name if known_set else None, method, rule)))
     elif out is None:
-        Console().print(_ranking_table(ranking, title))
+        print_table(_ranking_table(ranking, title))
         for a, line in ranking.scorer_lines.items():
             err_console.print(f"[dim]{arity_name(a)}: {line}[/]", highlight=False)
 
@@ -169,7 +169,7 @@ def _evaluate(
     if as_json:
         typer.echo(json.dumps({"known": known_set.name, **result.to_json()}))
         return
-    Console().print(_evaluation_table(result))
+    print_table(_evaluation_table(result))
     err_console.print(f"[dim]{result.learned}[/]", highlight=False)
 
 

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from chemspace.core.atomic import check_directory
@@ -34,6 +33,7 @@ from chemspace.tui.options import (
     rule_from_options,
 )
 from chemspace.tui.progress import system_progress
+from chemspace.tui.tables import print_table
 
 
 class OutputFormat(StrEnum):
@@ -123,7 +123,7 @@ def system_command(
     else:
         allowed = sum(r.allowed for r in rows)
         title = f"{'-'.join(elements)}: {len(rows):,} compositions, {allowed:,} allowed"  # not the raw argument
-        Console().print(rows_table(rows, title))
+        print_table(rows_table(rows, title))
 
 
 def write_system_file(
