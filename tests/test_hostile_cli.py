@@ -239,6 +239,7 @@ AUDIT_LINES = [
     (["census", "--json", "--element-counts", "bogus", "--arity", "2"], "--element-counts 'bogus'"),
     (["project", "--seed", "100000000000000000000", "--out", "p.csv"], "--seed"),
     (["known", "import", "."], "directory"),
+    (["--system", "Li-Zn", "--arity", "3", "--known", "none"], "Li-Zn has only 2 elements"),  # before the app opens
     (["known", "fetch", "--endpoint", "http://example.invalid/"], "plain http"),
 ]
 

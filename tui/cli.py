@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from chemspace.core.errors import InputError
 from chemspace.tui.cmd_census import census_command
 from chemspace.tui.cmd_check import check_command
 from chemspace.tui.cmd_export import export_command
@@ -71,6 +72,8 @@ def open_app(
         arity = f"2-{len(pool)}"
     rule = rule_from_options(max_stoich, oxidation_states, no_pauling, alloys, mixed_valence)
     settings = settings_from_options(arity, max_stoich, oxidation_states, samples, seed, pool, rule=rule)
+    if pool is not None and max(settings.arities) > len(pool):  # the census would show a column of zeros
+        raise InputError(f"--arity {arity}: {'-'.join(pool)} has only {len(pool)} elements")
     run_app(AppOptions(settings=settings, system=pool, known=load_known(known), known_spec=known))
 
 
