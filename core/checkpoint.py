@@ -35,6 +35,18 @@ class ArityState:
     element_allowed: np.ndarray
 
 
+def _differences(recorded: str, wanted: str) -> str:
+    """The settings that differ, as ``arities [5] there, [4] here``, from two fingerprints' JSON."""
+    try:
+        there, here = json.loads(recorded), json.loads(wanted)
+    except ValueError:
+        return "unreadable settings"
+    if not isinstance(there, dict):
+        return "unreadable settings"
+    names = sorted(k for k in set(there) | set(here) if there.get(k) != here.get(k))
+    return "; ".join(f"{name} {json.dumps(there.get(name))} there, {json.dumps(here.get(name))} here" for name in names)
+
+
 class Checkpoint:
     """Load and periodically save the finished work of a census run with fixed settings."""
 
@@ -63,7 +75,7 @@ class Checkpoint:
         if recorded != self.fingerprint:
             raise InputError(
                 f"checkpoint {str(self.path)!r} was written for other census settings "
-                f"({recorded}); use another file or delete it"
+                f"({_differences(recorded, self.fingerprint)}); use another file or delete it"
             )
         arities = sorted({int(k.split("_")[1]) for k in arrays if k.startswith("processed_")})
         return {

@@ -67,15 +67,36 @@ def test_sigkill_then_resume_gives_the_identical_result(tmp_path: Path) -> None:
     )
     fresh = subprocess.run(_cli(), env=_env(), capture_output=True, text=True, check=True)
     assert done_at_kill > 0
+    assert f"resuming from {checkpoint} (units of work done: ternary 100%, quaternary " in resumed.stderr
     assert _strip_times(json.loads(resumed.stdout)) == _strip_times(json.loads(fresh.stdout))
+
+
+def test_ctrl_c_says_where_the_finished_work_is(tmp_path: Path) -> None:
+    """Ctrl-C mid-quaternary: 'cancelled', exit 130, and a line naming the checkpoint that resumes it."""
+    checkpoint = tmp_path / "census.ckpt"
+    proc = subprocess.Popen(
+        _cli("--checkpoint", str(checkpoint)), env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    deadline = time.monotonic() + 600
+    while not _partial(checkpoint):
+        assert proc.poll() is None, "the census finished before a partial checkpoint was seen"
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert f"the finished work is saved in {checkpoint}: the same command resumes it" in err
+    assert err.rstrip().endswith("cancelled") and "Traceback" not in err
 
 
 def test_checkpoint_of_other_settings_is_refused(tmp_path: Path) -> None:
     """A checkpoint is only resumed by the settings that wrote it; anything else is one clear error."""
     path = tmp_path / "c.ckpt"
     run_census(CensusSettings(arities=(2,), samples=0), checkpoint=path)
-    with pytest.raises(InputError, match="other census settings"):
+    with pytest.raises(InputError, match="other census settings") as refused:
         run_census(CensusSettings(arities=(2,), samples=0, pool=("Li", "O", "Zn")), checkpoint=path)
+    assert 'pool null there, ["Li", "O", "Zn"] here' in str(refused.value)  # what differs, not every setting
+    assert "oxidation_states" not in str(refused.value)
     path.write_text("not a checkpoint")
     out = subprocess.run(_cli("--checkpoint", str(path)), env=_env(), capture_output=True, text=True)
     assert out.returncode == 1 and out.stderr.startswith("error:") and "not a census checkpoint" in out.stderr

@@ -8,9 +8,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from chemspace.core.census import CensusResult, run_census
+from chemspace.core.checkpoint import Checkpoint
 from chemspace.core.distributed import runner_for
 from chemspace.core.errors import CancelledError
 from chemspace.core.rule import CATEGORIES, arity_name
@@ -25,6 +27,7 @@ from chemspace.tui.options import (
     SamplesOpt,
     SeedOpt,
     check_element_label,
+    err_console,
     guarded,
     load_known,
     rule_from_options,
@@ -101,6 +104,17 @@ def census_command(
     check_element_label(element_label)
     known_set = load_known(known)
     cancel = threading.Event()
+    if checkpoint is not None and checkpoint.is_file():
+        recorded = Checkpoint(checkpoint, settings.validated().fingerprint()).states  # refuses a foreign file
+        shares = ", ".join(
+            f"{arity_name(a)} {state.processed.mean():.0%}" for a, state in recorded.items() if len(state.processed)
+        )
+        err_console.print(
+            f"resuming from {escape(str(checkpoint))}" + (f" (units of work done: {shares})" if shares else ""),
+            style="dim",
+            highlight=False,
+            soft_wrap=True,
+        )
     with runner_for(scheduler) as runner:
         try:
             with census_progress(settings.arities) as on_progress:
@@ -114,6 +128,12 @@ def census_command(
                 )
         except KeyboardInterrupt:
             cancel.set()
+            if checkpoint is not None:
+                err_console.print(
+                    f"the finished work is saved in {escape(str(checkpoint))}: the same command resumes it",
+                    highlight=False,
+                    soft_wrap=True,
+                )
             raise CancelledError from None
     if json_out:
         typer.echo(json.dumps(result.to_json(element_label)))
