@@ -160,6 +160,22 @@ def test_help_shows_flags_without_a_type(path: list[str]) -> None:
     assert help_line.split("--help", 1)[1].split()[:1] == ["Show"], help_line
 
 
+@pytest.mark.parametrize("path", _every_command_line(), ids=lambda p: " ".join(p) or "app")
+def test_help_keeps_each_paragraph_of_a_command_unbroken(path: list[str]) -> None:
+    """A command's description wraps at the terminal's width, not where its docstring's lines ended."""
+    import typer.main
+
+    command = typer.main.get_command(app)
+    for name in path:
+        command = command.commands[name]
+    result = runner.invoke(app, [*path, "--help"], env={"COLUMNS": "2000", "NO_COLOR": "1"})
+    assert result.exit_code == 0, result.output
+    lines = [" ".join(line.split()) for line in result.output.splitlines()]
+    for paragraph in (command.help or "").split("\n\n"):
+        whole = " ".join(paragraph.split())
+        assert any(whole.replace("`", "") in line.replace("`", "") for line in lines), paragraph  # on one line
+
+
 #: Every command line that reads a file the user names; the file's path is appended last.
 FILE_READERS = [
     ["check", "--known", "none", "--file"],
