@@ -41,6 +41,17 @@ class CheckResult:
     entries: tuple[KnownEntry, ...] = field(default=())
     sources: tuple[str, ...] = ()  # names of the known sets holding it (several with --known a,b)
     line: int | None = None  # line number in a file
+    max_stoich: int | None = None  # the rule's coefficient limit: the census space's edge
+
+    @property
+    def outside_space(self) -> str | None:
+        """Why the composition lies outside the census space whose categories are counted, or None."""
+        comp = self.explanation.composition
+        if self.max_stoich is not None and max(comp.counts) > self.max_stoich:
+            return f"outside the census space (coefficients <= {self.max_stoich})"
+        if comp.arity > MAX_ARITY or comp.arity < 2:
+            return f"outside the census space (2..{MAX_ARITY} elements)"
+        return None
 
     @property
     def category(self) -> Category | None:
@@ -58,6 +69,7 @@ class CheckResult:
             row["sources"] = list(self.sources)
         if self.line is not None:
             row["line"] = self.line
+        row["outside_space"] = self.outside_space
         return row
 
 
@@ -143,6 +155,7 @@ def check_formulas(
                 entries=tuple(known.entries.get(p, ())) if known is not None else (),
                 sources=tuple(sorted(known.sources(p))) if known is not None else (),
                 line=None if lines is None else lines[i],
+                max_stoich=rule.max_stoich,
             )
         )
     return out

@@ -151,3 +151,16 @@ def test_reason_sentences_name_the_cause() -> None:
     assert "Pm has no Pauling electronegativity" in out
     allowed = runner.invoke(app, ["check", "PmCl3", "--no-pauling", "--known", "none"])
     assert "Cl3Pm): allowed" in allowed.stdout or "PmCl3: allowed" in allowed.stdout
+
+
+def test_a_composition_beyond_the_coefficient_limit_is_said_to_be_outside_the_census() -> None:
+    """Li17Sn4 has a category of its own but lies outside the space the census counts (coefficients <= 8)."""
+    from chemspace.core.check import check_formulas
+    from chemspace.core.rule import Rule
+
+    beyond, inside = check_formulas(["Li17Sn4", "Li2O"], Rule())
+    assert beyond.outside_space == "outside the census space (coefficients <= 8)"
+    assert inside.outside_space is None
+    wider = check_formulas(["Li17Sn4"], Rule(max_stoich=16))[0]
+    assert wider.outside_space == "outside the census space (coefficients <= 16)"
+    assert check_formulas(["Li16Sn4"], Rule(max_stoich=8))[0].outside_space is None  # reduced: Li4Sn

@@ -59,6 +59,8 @@ def result_text(r: CheckResult, rule: Rule) -> str:
         )
         held = f" in {', '.join(r.sources)}" if r.sources else ""
         lines.append(f"  category: {r.category}" + (f"; known{held}: {entries}" if entries else ""))
+        if r.outside_space:
+            lines.append(f"  note: {r.outside_space}, so the census does not count it")
     return "\n".join(lines)
 
 

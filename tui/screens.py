@@ -245,6 +245,8 @@ def _known_text(result: CheckResult, known: KnownSet | None) -> Text:
         return Text("category: — (no known-materials set loaded: ctrl+p, Fetch known materials)", style="dim")
     text = Text("category: ")
     text.append_text(marked(str(result.category)))
+    if result.outside_space:
+        text.append(f" · {result.outside_space}", style="dim")
     if not result.known:
         return text + Text(f" · not in {known.name}")
     ids = ", ".join(e.id or e.formula for e in result.entries[:6]) + (" …" if len(result.entries) > 6 else "")
