@@ -197,3 +197,27 @@ def test_a_narrow_terminal_gets_the_census_as_blocks(monkeypatch: pytest.MonkeyP
     for census in result.arities.values():
         assert f"{census.unique:,}" in text and f"{census.allowed:,}" in text
     assert text.count("Allowed") == len(result.arities)  # one block per arity
+
+
+def test_bars_at_80_columns_keep_the_arity_and_the_allowed_count(monkeypatch: pytest.MonkeyPatch) -> None:
+    """On an 80-column terminal each bar keeps its arity's name, its share and its allowed count whole."""
+    from io import StringIO
+
+    from rich.console import Console
+
+    from chemspace.tui import progress as prog
+
+    out = StringIO()
+    monkeypatch.setattr(prog, "err_console", Console(file=out, width=80, force_terminal=True, color_system=None))
+    settings = CensusSettings(arities=(2, 3), samples=0)
+    with prog.census_progress(settings.arities) as on_progress:
+        result = run_census(settings, on_progress=on_progress)
+    last = {}
+    for line in out.getvalue().replace("\r", "\n").splitlines():
+        for name in ("binary", "ternary"):
+            if name in line:
+                last[name] = line
+    assert set(last) == {"binary", "ternary"}
+    for name, arity in (("binary", 2), ("ternary", 3)):
+        assert "…" not in last[name] and len(last[name].rstrip()) <= 80, last[name]
+        assert f"{result.arities[arity].allowed:,} allowed" in last[name] and "100%" in last[name]

@@ -39,14 +39,22 @@ PHASE_TEXT = {
     "sampling": "drawing samples",
     "cancelled": "cancelled: partial",
 }
+#: The same, short, for a narrow terminal's bars.
+SHORT_PHASE_TEXT = PHASE_TEXT | {"compiling": "compiling kernels (once)"}
+#: Terminal width below which the bars are laid out short (a narrow bar, the essential status only).
+NARROW = 120
 
 
-def status_text(census: ArityCensus) -> str:
-    """The line beside a bar: allowed so far (share of the processed part) while running, final when done."""
-    if census.phase in PHASE_TEXT and census.phase != "sampling":
-        return PHASE_TEXT[census.phase]
+def status_text(census: ArityCensus, short: bool = False) -> str:
+    """The line beside a bar: allowed so far (share of the processed part) while running, final when done;
+    ``short`` (a narrow terminal) leaves out what the processed part holds."""
+    phases = SHORT_PHASE_TEXT if short else PHASE_TEXT
+    if census.phase in phases and census.phase != "sampling":
+        return phases[census.phase]
     share = 100.0 * census.allowed / census.done if census.done else 0.0
     if census.running:
+        if short:
+            return f"{census.allowed:,} allowed so far"
         return f"{census.allowed:,} allowed so far ({share:.2f}% of {census.done:,} processed)"
     return f"{census.allowed:,} allowed ({100.0 * census.allowed / census.unique:.2f}%)"
 
@@ -111,7 +119,8 @@ class CountColumn(ProgressColumn):
 def counted_progress(label: str, unit: str, eta: bool = True, transient: bool = False) -> Progress:
     """A one-task bar on stderr for a command's long step (hidden when not a terminal): ``label``, the bar,
     its percentage, how many ``unit`` are done (of how many, once known) and an ETA."""
-    columns = [TextColumn(label), BarColumn(), TaskProgressColumn(), CountColumn(unit)]
+    bar = BarColumn(bar_width=10 if err_console.width < NARROW else 40)
+    columns = [TextColumn(label), bar, TaskProgressColumn(), CountColumn(unit)]
     return Progress(
         *columns,
         *([TimeRemainingColumn()] if eta else []),
@@ -123,6 +132,7 @@ def counted_progress(label: str, unit: str, eta: bool = True, transient: bool = 
 
 #: What a system's progress says in each phase.
 SYSTEM_PHASE_TEXT = {"compiling": PHASE_TEXT["compiling"], "labelling": "labelling"}
+SHORT_SYSTEM_PHASE_TEXT = SYSTEM_PHASE_TEXT | {"compiling": SHORT_PHASE_TEXT["compiling"]}
 
 
 def system_progress_text(done: int, total: int, phase: str) -> str:
@@ -154,10 +164,12 @@ def system_progress(system: str) -> Iterator[SystemProgress]:
     with counted_progress(f"{system}: {{task.description}}", "compositions", transient=True) as bar:
         tasks: list[TaskID] = []
 
+        said = SHORT_SYSTEM_PHASE_TEXT if err_console.width < NARROW else SYSTEM_PHASE_TEXT
+
         def update(done: int, total: int, phase: str) -> None:
             if not tasks:  # the first call brings the total
-                tasks.append(bar.add_task(SYSTEM_PHASE_TEXT[phase], total=total))
-            bar.update(tasks[0], completed=done, total=total, description=SYSTEM_PHASE_TEXT[phase])
+                tasks.append(bar.add_task(said[phase], total=total))
+            bar.update(tasks[0], completed=done, total=total, description=said[phase])
 
         yield update
 
@@ -170,9 +182,10 @@ def census_progress(arities: tuple[int, ...]) -> Iterator[ProgressCallback]:
         return
     # elapsed and eta are the census's counting clock, not the bar's wall clock: a first run's
     # kernel compile is neither counting time nor a rate to extrapolate
+    short = err_console.width < NARROW  # 80 columns: every column whole rather than all of them cut
     progress = Progress(
         TextColumn("{task.description}"),
-        BarColumn(),
+        BarColumn(bar_width=10 if short else 40),
         TaskProgressColumn(),
         TextColumn("{task.fields[clock]} eta {task.fields[eta]}"),
         TextColumn("{task.fields[status]}"),
@@ -188,7 +201,7 @@ def census_progress(arities: tuple[int, ...]) -> Iterator[ProgressCallback]:
         progress.update(
             tasks[census.arity],
             completed=census.work_fraction,
-            status=status_text(census),
+            status=status_text(census, short),
             clock=_clock(census.elapsed),
             eta=_eta(census),
         )
