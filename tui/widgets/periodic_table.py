@@ -43,7 +43,9 @@ def level_floors(top: int) -> dict[int, int]:
     steps = len(HEAT_HEX) - 1
     floors: dict[int, int] = {}
     for level in range(len(HEAT_HEX)):
-        low = max(1, math.ceil(top * ((level - 0.5) / steps) ** 2))  # heat_level's threshold, inverted
+        # heat_level's threshold, inverted (level 0 has none: its floor is 1); a float's rounding is then
+        # nudged away a count or two at a time (never a walk over the range: top reaches 1.4e10)
+        low = max(1, math.ceil(top * (max(0.0, level - 0.5) / steps) ** 2))
         while low > 1 and heat_level(low - 1, top) >= level:  # rounding of the square: nudge onto the exact floor
             low -= 1
         while low <= top and heat_level(low, top) < level:
