@@ -152,7 +152,10 @@ class SystemPane(Pane):
         if message.reason:
             self.notify(f"scoring failed: {message.reason}", severity="error", timeout=8)
         self.scores = message.scores
-        self.query_one(SystemExplorer).set_scores(message.scores)
+        explorer = self.query_one(SystemExplorer)
+        explorer.set_scores(message.scores)
+        if explorer.sorted_by_score and message.scores:  # t was pressed while they were computing
+            self.notify("scores ready: missing compositions sorted best first", timeout=3)
 
     async def set_known(self, known: KnownSet) -> None:
         """Another known set: a new explorer (its known column is named after the set); rows follow on reload."""
@@ -177,7 +180,10 @@ class SystemPane(Pane):
 
     def action_score_sort(self) -> None:
         """Sort by plausibility score, best first; again: back to the order before."""
-        self.notify(self.query_one(SystemExplorer).toggle_score_sort(), timeout=1.5)
+        explorer = self.query_one(SystemExplorer)
+        said = explorer.toggle_score_sort()
+        # while the scores compute, the note stays up until they arrive (then a second one says so)
+        self.notify(said, timeout=30 if explorer.sorted_by_score and self.scores is None else 1.5)
 
     def export_job(self) -> ExportJob | None:
         if self.rows is None:

@@ -246,6 +246,11 @@ class SystemExplorer(Vertical):
         self._sort = (column, reverse)
         self._sort_table(column, reverse)
 
+    @property
+    def sorted_by_score(self) -> bool:
+        """Whether the table is sorted by plausibility score (key t)."""
+        return self._sort is not None and self._sort[0] == SCORE
+
     def toggle_score_sort(self) -> str:
         """Sort by score, best first (key t); again: back to the order before. Returns a description."""
         if self._sort is not None and self._sort[0] == SCORE:
