@@ -155,6 +155,7 @@ class SystemPane(Pane):
         explorer = self.query_one(SystemExplorer)
         explorer.set_scores(message.scores)
         if explorer.sorted_by_score and message.scores:  # t was pressed while they were computing
+            self.app.clear_notifications()  # the "still computing" note
             self.notify("scores ready: missing compositions sorted best first", timeout=3)
 
     async def set_known(self, known: KnownSet) -> None:
