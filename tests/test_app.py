@@ -344,8 +344,12 @@ def test_the_first_projection_says_it_is_importing(monkeypatch) -> None:
     from chemspace.tui.panes.projection import FIRST_TIME, first_time_note
 
     monkeypatch.delitem(sys.modules, "sklearn", raising=False)
+    monkeypatch.delitem(sys.modules, "elementembeddings", raising=False)
     assert FIRST_TIME in first_time_note()
     import sklearn  # noqa: F401
+
+    assert FIRST_TIME in first_time_note()  # scoring imports scikit-learn alone: the embeddings are still to come
+    import elementembeddings  # noqa: F401
 
     assert first_time_note() == ""
 
