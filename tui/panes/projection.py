@@ -273,7 +273,9 @@ class ProjectionPane(Pane):
         _, _, embedding, reducer = key
 
         def project() -> Projection | None:
-            yield_cpu_to_interface()
+            # not niced (the warm-up and the census are): the user waits on it, and at nice 10 beside other
+            # busy processes it got a few percent of a core (a t-SNE of 6 000 points took minutes); the
+            # interface thread still gets the GIL at every switch interval
             # one projection computes at a time: a burst of keys queues workers here, and every one but
             # the newest finds itself cancelled (exclusive=True) and leaves without computing
             with self._lock:
