@@ -272,7 +272,7 @@ def run_census(
     known: KnownSet | None = None,
     on_progress: ProgressCallback | None = None,
     cancel: threading.Event | None = None,
-    checkpoint: Path | str | None = None,
+    checkpoint: Path | str | Checkpoint | None = None,
     runner: BlockRunner | None = None,
 ) -> CensusResult:
     """Run the census for every arity in ``settings``.
@@ -284,12 +284,18 @@ def run_census(
     on_progress : called with the arity's running census after every chunk (from this thread).
     cancel : set it to stop between chunks; the result is then marked cancelled and partial.
     checkpoint : a file recording finished work every few seconds; a run with the same settings
-        resumes from it and ends with the same result as an uninterrupted run.
+        resumes from it and ends with the same result as an uninterrupted run (or that file, already
+        opened as a :class:`Checkpoint` for these settings).
     runner : where blocks of work run; default in-process threads (see :mod:`chemspace.core.distributed`).
     """
     settings = settings.validated()
     table = element_table(settings.oxidation_states, settings.pool)
-    saver = Checkpoint(checkpoint, settings.fingerprint()) if checkpoint is not None else None
+    if checkpoint is None or isinstance(checkpoint, Checkpoint):
+        saver = checkpoint
+    else:
+        saver = Checkpoint(checkpoint, settings.fingerprint())
+    if saver is not None and not saver.matches(settings.fingerprint()):
+        raise InputError(f"checkpoint {str(saver.path)!r} was opened for other census settings")
     started = time.perf_counter()
     result = CensusResult(settings=settings, arities={}, known_name=None if known is None else known.name)
     for arity in settings.arities:

@@ -58,6 +58,10 @@ class Checkpoint:
         self.states: dict[int, ArityState] = self._load()
         self._saved_at = time.monotonic()
 
+    def matches(self, fingerprint: dict) -> bool:
+        """Whether this checkpoint is the one for settings with ``fingerprint``."""
+        return self.fingerprint == json.dumps(fingerprint, sort_keys=True)
+
     def _load(self) -> dict[int, ArityState]:
         """States recorded in the file (none if it does not exist); InputError if it is not ours."""
         if not self.path.exists():

@@ -224,11 +224,14 @@ class ArityPlan:
         """A zeroed per-subset count array, or an empty one when it would exceed SUBSET_STORE_BYTES."""
         return np.zeros(self.n_subsets if self.keeps_subset_counts else 0, dtype=self.subset_dtype)
 
+    def block_offsets(self, block: np.ndarray) -> np.ndarray:
+        """Where each stem of ``block`` starts in the block's subset rows (one more entry: the total)."""
+        return np.concatenate([[0], np.cumsum(self.stem_weights[block])]).astype(np.int64)
+
     def block_subsets(self, block: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Every subset of stems ``block`` as (K, arity) EN-ordered kernel indices (kernels' order), and
         where each stem's subsets start (one more entry: the total)."""
-        weights = self.stem_weights[block]
-        offsets = np.concatenate([[0], np.cumsum(weights)]).astype(np.int64)
+        offsets = self.block_offsets(block)
         with PARALLEL_LOCK:
             elems = kernels.expand_stems(
                 np.ascontiguousarray(self.stems[block]), self.n_active, offsets, int(offsets[-1])
@@ -249,7 +252,7 @@ class ArityPlan:
             codes = None
         else:
             elems, codes = subsets
-            offsets = np.concatenate([[0], np.cumsum(self.stem_weights[block])]).astype(np.int64)
+            offsets = self.block_offsets(block)
         counts = self.signatures.counts(elems, codes)
         with PARALLEL_LOCK:
             stem_allowed, per_element = kernels.accumulate_stems(elems, counts, offsets, self.n_active)

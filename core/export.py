@@ -248,16 +248,25 @@ def missing_rows(rows: Sequence[SystemRow]) -> list[SystemRow]:
     return [r for r in rows if r.allowed and not r.known]
 
 
+def missing_scores(
+    rows: Sequence[SystemRow], known: KnownSet | None, rule: Rule, cancel: threading.Event | None = None
+) -> dict[str, float]:
+    """The ranking's score per missing formula of a system (the app's system tab shows and sorts by them)."""
+    from chemspace.core.rank import score_compositions  # core.rank imports this module
+
+    missing = missing_rows(rows)
+    scores = score_compositions([r.composition for r in missing], known, rule, cancel=cancel)
+    return dict(zip((r.formula for r in missing), scores.tolist()))
+
+
 def system_scores(
     rows: Sequence[SystemRow], known: KnownSet | None, rule: Rule, cancel: threading.Event | None = None
 ) -> dict[str, RankedScore]:
     """The ranking's score, rank among the system's missing rows and top percent, per missing formula
-    (what the app's system tab computes for its table and export)."""
-    from chemspace.core.rank import ranked_scores, score_compositions  # core.rank imports this module
+    (the score columns of a system export)."""
+    from chemspace.core.rank import ranked_scores
 
-    missing = missing_rows(rows)
-    scores = score_compositions([r.composition for r in missing], known, rule, cancel=cancel)
-    return ranked_scores(dict(zip((r.formula for r in missing), scores.tolist())))
+    return ranked_scores(missing_scores(rows, known, rule, cancel))
 
 
 def system_export_name(

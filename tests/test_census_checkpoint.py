@@ -46,17 +46,23 @@ def _partial(path: Path) -> bool:
         return False
 
 
-def test_sigkill_then_resume_gives_the_identical_result(tmp_path: Path) -> None:
-    """Kill the census mid-quaternary (SIGKILL), rerun the same command: same JSON as a run never killed."""
-    checkpoint = tmp_path / "census.ckpt"
+def _run_until_partial(checkpoint: Path) -> subprocess.Popen:
+    """Start the census with ``--checkpoint`` and return once the checkpoint holds part of the quaternaries."""
     proc = subprocess.Popen(
-        _cli("--checkpoint", str(checkpoint)), env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        _cli("--checkpoint", str(checkpoint)), env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
     deadline = time.monotonic() + 600
     while not _partial(checkpoint):
         assert proc.poll() is None, "the census finished before a partial checkpoint was seen"
         assert time.monotonic() < deadline
         time.sleep(0.05)
+    return proc
+
+
+def test_sigkill_then_resume_gives_the_identical_result(tmp_path: Path) -> None:
+    """Kill the census mid-quaternary (SIGKILL), rerun the same command: same JSON as a run never killed."""
+    checkpoint = tmp_path / "census.ckpt"
+    proc = _run_until_partial(checkpoint)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     with np.load(checkpoint) as doc:
@@ -74,14 +80,7 @@ def test_sigkill_then_resume_gives_the_identical_result(tmp_path: Path) -> None:
 def test_ctrl_c_says_where_the_finished_work_is(tmp_path: Path) -> None:
     """Ctrl-C mid-quaternary: 'cancelled', exit 130, and a line naming the checkpoint that resumes it."""
     checkpoint = tmp_path / "census.ckpt"
-    proc = subprocess.Popen(
-        _cli("--checkpoint", str(checkpoint)), env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
-    deadline = time.monotonic() + 600
-    while not _partial(checkpoint):
-        assert proc.poll() is None, "the census finished before a partial checkpoint was seen"
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
+    proc = _run_until_partial(checkpoint)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err

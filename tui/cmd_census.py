@@ -104,10 +104,10 @@ def census_command(
     check_element_label(element_label)
     known_set = load_known(known)
     cancel = threading.Event()
-    if checkpoint is not None and checkpoint.is_file():
-        recorded = Checkpoint(checkpoint, settings.validated().fingerprint()).states  # refuses a foreign file
+    saver = None if checkpoint is None else Checkpoint(checkpoint, settings.fingerprint())  # refuses a foreign file
+    if saver is not None and saver.states:
         shares = ", ".join(
-            f"{arity_name(a)} {state.processed.mean():.0%}" for a, state in recorded.items() if len(state.processed)
+            f"{arity_name(a)} {state.processed.mean():.0%}" for a, state in saver.states.items() if len(state.processed)
         )
         err_console.print(
             f"resuming from {escape(str(checkpoint))}" + (f" (units of work done: {shares})" if shares else ""),
@@ -123,7 +123,7 @@ def census_command(
                     known=known_set,
                     on_progress=on_progress,
                     cancel=cancel,
-                    checkpoint=checkpoint,
+                    checkpoint=saver,
                     runner=runner,
                 )
         except KeyboardInterrupt:

@@ -29,23 +29,20 @@ def joined_paragraphs(text: str | None) -> str | None:
     return "\n\n".join(" ".join(line.strip() for line in part.splitlines()) for part in text.split("\n\n"))
 
 
-class PlainFlagsCommand(TyperCommand):
+class _ProseHelp:
+    """Mixed into a typer command class: paragraphs joined in its help, flags without a type."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.help = joined_paragraphs(self.help)
+
+    def get_params(self, ctx: typer.Context) -> list:
+        return plain_flags(super().get_params(ctx))
+
+
+class PlainFlagsCommand(_ProseHelp, TyperCommand):
     """A command whose help shows its flags without a ``<bool>`` type and its paragraphs unbroken."""
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)
-        self.help = joined_paragraphs(self.help)
 
-    def get_params(self, ctx: typer.Context) -> list:
-        return plain_flags(super().get_params(ctx))
-
-
-class PlainFlagsGroup(TyperGroup):
+class PlainFlagsGroup(_ProseHelp, TyperGroup):
     """A command group whose help shows its flags without a ``<bool>`` type and its paragraphs unbroken."""
-
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)
-        self.help = joined_paragraphs(self.help)
-
-    def get_params(self, ctx: typer.Context) -> list:
-        return plain_flags(super().get_params(ctx))

@@ -42,7 +42,7 @@ PHASE_TEXT = {
 #: The same, short, for a narrow terminal's bars.
 SHORT_PHASE_TEXT = PHASE_TEXT | {"compiling": "compiling kernels (once)"}
 #: Terminal width below which the bars are laid out short (a narrow bar, the essential status only).
-NARROW = 120
+SHORT_BARS_BELOW = 120
 
 
 def status_text(census: ArityCensus, short: bool = False) -> str:
@@ -119,7 +119,7 @@ class CountColumn(ProgressColumn):
 def counted_progress(label: str, unit: str, eta: bool = True, transient: bool = False) -> Progress:
     """A one-task bar on stderr for a command's long step (hidden when not a terminal): ``label``, the bar,
     its percentage, how many ``unit`` are done (of how many, once known) and an ETA."""
-    bar = BarColumn(bar_width=10 if err_console.width < NARROW else 40)
+    bar = BarColumn(bar_width=10 if err_console.width < SHORT_BARS_BELOW else 40)
     columns = [TextColumn(label), bar, TaskProgressColumn(), CountColumn(unit)]
     return Progress(
         *columns,
@@ -164,7 +164,7 @@ def system_progress(system: str) -> Iterator[SystemProgress]:
     with counted_progress(f"{system}: {{task.description}}", "compositions", transient=True) as bar:
         tasks: list[TaskID] = []
 
-        said = SHORT_SYSTEM_PHASE_TEXT if err_console.width < NARROW else SYSTEM_PHASE_TEXT
+        said = SHORT_SYSTEM_PHASE_TEXT if err_console.width < SHORT_BARS_BELOW else SYSTEM_PHASE_TEXT
 
         def update(done: int, total: int, phase: str) -> None:
             if not tasks:  # the first call brings the total
@@ -182,7 +182,7 @@ def census_progress(arities: tuple[int, ...]) -> Iterator[ProgressCallback]:
         return
     # elapsed and eta are the census's counting clock, not the bar's wall clock: a first run's
     # kernel compile is neither counting time nor a rate to extrapolate
-    short = err_console.width < NARROW  # 80 columns: every column whole rather than all of them cut
+    short = err_console.width < SHORT_BARS_BELOW  # 80 columns: every column whole rather than all of them cut
     progress = Progress(
         TextColumn("{task.description}"),
         BarColumn(bar_width=10 if short else 40),

@@ -15,9 +15,9 @@ from textual.worker import get_current_worker
 
 from chemspace.core.census import CensusSettings
 from chemspace.core.errors import CancelledError
-from chemspace.core.export import missing_rows, system_export_name, write_system_export
+from chemspace.core.export import missing_scores, system_export_name, write_system_export
 from chemspace.core.known import KnownSet
-from chemspace.core.rank import ranked_scores, score_compositions
+from chemspace.core.rank import ranked_scores
 from chemspace.core.system import SystemRow, system_rows
 from chemspace.tui.panes.base import ExportJob, Pane, abandonable, focus_now
 from chemspace.tui.progress import system_progress_text
@@ -131,19 +131,18 @@ class SystemPane(Pane):
         niced like the census: the user waits on it, and at nice 10 on a shared, busy machine it got a
         twentieth of a core (the interface thread wins the GIL at every switch interval anyway).
         """
-        missing = missing_rows(rows)
         cancel = get_current_worker().cancelled_event
-        comps, known, rule = [r.composition for r in missing], self.known, self.settings.rule
+        known, rule = self.known, self.settings.rule
         try:
             # abandoned when cancelled: a scorer's fit does not stop midway, and quitting must not wait for it
-            scores = abandonable(lambda: score_compositions(comps, known, rule, cancel=cancel), cancel, "system scores")
+            scores = abandonable(lambda: missing_scores(rows, known, rule, cancel), cancel, "system scores")
         except CancelledError:
             return  # superseded: the newer request posts its own scores
         except Exception as exc:  # shown, never fatal: the table works without scores
             self.post_message(SystemScoresReady(rows, {}, f"{type(exc).__name__}: {exc}"))
             return
         if not get_current_worker().is_cancelled:
-            self.post_message(SystemScoresReady(rows, dict(zip((r.formula for r in missing), scores.tolist()))))
+            self.post_message(SystemScoresReady(rows, scores))
 
     @on(SystemScoresReady)
     def _scored(self, message: SystemScoresReady) -> None:
