@@ -821,7 +821,7 @@ def test_a_newer_scoring_request_stops_the_older_one(tmp_path, monkeypatch) -> N
     look at the cancel flag until the second request is in, so the test does not race the machine's speed."""
     import threading
 
-    import chemspace.tui.panes.system as system_module
+    import chemspace.core.rank as rank_module
     from chemspace.core.errors import CancelledError
     from chemspace.core.rank import score_compositions
 
@@ -856,7 +856,7 @@ def test_a_newer_scoring_request_stops_the_older_one(tmp_path, monkeypatch) -> N
         run["state"] = "done"
         return scores
 
-    monkeypatch.setattr(system_module, "score_compositions", spy)
+    monkeypatch.setattr(rank_module, "score_compositions", spy)  # what the system tab's missing_scores calls
 
     async def scenario() -> None:
         app = system_app(known=known)
