@@ -83,6 +83,34 @@ def deferred_signals() -> Iterator[list[int]]:
             signal.signal(signum, handler)
 
 
+@contextmanager
+def signals_set(event: threading.Event) -> Iterator[None]:
+    """During the block INT, TERM and HUP set ``event`` instead of raising; on leaving it, the first
+    one received is raised as :class:`Interrupted`.
+
+    For work that polls a cancel event and must not be interrupted mid-call: a KeyboardInterrupt
+    inside ``distributed``'s blocking client calls can print a library traceback (its ``sync()``
+    cancels a future it may not have created yet). Outside the main thread it does nothing.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received: list[int] = []
+
+    def note(signum: int, frame: FrameType | None) -> None:
+        received.append(signum)
+        event.set()
+
+    previous = {signum: signal.signal(signum, note) for signum in INTERRUPT_SIGNALS}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    if received:
+        raise Interrupted(received[0])
+
+
 def sweep_stale_temporaries(directory: Path) -> int:
     """Remove temporary files of our naming in ``directory`` whose writing process is gone; how many.
 

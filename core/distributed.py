@@ -34,6 +34,7 @@ from dataclasses import asdict
 
 import numpy as np
 
+from chemspace.core.atomic import signals_set
 from chemspace.core.engine import ArityPlan, charge_tables
 from chemspace.core.errors import InputError
 from chemspace.core.rule import Rule
@@ -47,6 +48,8 @@ ROUNDS = 8
 PIECES_PER_WORKER = 4
 #: Fewest subsets in a unit (smaller ones cost more in scheduling than in counting).
 MIN_UNIT = 2_000
+#: Seconds between looks at the cancel event while waiting for a unit (a unit can take minutes).
+POLL_SECONDS = 0.05
 
 _PLANS: dict[tuple, ArityPlan] = {}
 _PLANS_LOCK = threading.Lock()
@@ -147,14 +150,18 @@ def rounds(plan: ArityPlan, todo: np.ndarray, n: int) -> list[np.ndarray]:
     return out
 
 
-def _finished(futures: list, cancel: threading.Event | None) -> Iterator:
-    """The futures in completion order, stopping early once ``cancel`` is set."""
+def _finished(futures: list, cancel: threading.Event) -> Iterator:
+    """The futures in completion order, stopping within POLL_SECONDS once ``cancel`` is set."""
     from distributed import as_completed
 
-    for future in as_completed(futures):
-        if cancel is not None and cancel.is_set():
+    pending = as_completed(futures)
+    while not pending.is_empty():
+        if cancel.is_set():
             return
-        yield future
+        if pending.has_ready():
+            yield next(pending)
+        else:
+            cancel.wait(POLL_SECONDS)
 
 
 class DaskRunner:
@@ -169,7 +176,17 @@ class DaskRunner:
     def run(
         self, plan: ArityPlan, todo: np.ndarray, cancel: threading.Event | None
     ) -> Iterator[tuple[np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray]]]:
-        """Yield (block, (allowed per stem, per active element, per subset)) for the stems in ``todo``."""
+        """Yield (block, (allowed per stem, per active element, per subset)) for the stems in ``todo``.
+
+        Ctrl-C, TERM and HUP set the cancel event here rather than interrupting a Dask call: the run
+        stops at the next poll, cancels what it submitted, then raises :class:`Interrupted`."""
+        cancel = cancel if cancel is not None else threading.Event()
+        with signals_set(cancel):
+            yield from self._rounds(plan, todo, cancel)
+
+    def _rounds(
+        self, plan: ArityPlan, todo: np.ndarray, cancel: threading.Event
+    ) -> Iterator[tuple[np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray]]]:
         job = _Job(self.client, plan, self._workers(), cancel)
         todo_rounds = rounds(plan, todo, ROUNDS)
         try:
@@ -184,7 +201,7 @@ class DaskRunner:
                 for future in _finished(lookups, cancel):
                     start, stop, allowed, per_element, counts = future.result()
                     yield np.arange(start, stop, dtype=np.int64), (allowed, per_element, counts.astype(np.int64))
-                if cancel is not None and cancel.is_set():
+                if cancel.is_set():
                     return
         finally:
             self.client.cancel([f for f in job.submitted if not f.done()])
@@ -193,7 +210,7 @@ class DaskRunner:
 class _Job:
     """One arity's run on the cluster: what was submitted and the signature batches broadcast so far."""
 
-    def __init__(self, client, plan: ArityPlan, workers: int, cancel: threading.Event | None) -> None:
+    def __init__(self, client, plan: ArityPlan, workers: int, cancel: threading.Event) -> None:
         self.client, self.plan, self.workers, self.cancel = client, plan, workers, cancel
         self.args = (json.dumps(asdict(plan.tables.rule), sort_keys=True), plan.tables.symbols, plan.arity)
         self.submitted: list = []
