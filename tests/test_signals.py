@@ -145,6 +145,33 @@ def test_deferred_signals_hold_an_interrupt_while_the_report_is_written() -> Non
             signal.signal(s, handler)
 
 
+def test_signals_set_turn_an_interrupt_into_a_cancel_then_raise_it_on_leaving() -> None:
+    """During a Dask run a signal only sets the cancel event (no KeyboardInterrupt inside a library
+    call); leaving the block raises it as Interrupted with its number, and the handlers come back."""
+    import threading
+
+    from chemspace.core.atomic import Interrupted, interrupt_on_signals, signals_set
+
+    previous = {s: signal.getsignal(s) for s in CATCHABLE}
+    try:
+        interrupt_on_signals()
+        before = signal.getsignal(signal.SIGINT)
+        cancel = threading.Event()
+        finished_inside = False
+        with pytest.raises(Interrupted) as raised, signals_set(cancel):
+            os.kill(os.getpid(), signal.SIGHUP)
+            assert cancel.wait(5)
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.05)
+            finished_inside = True
+        assert finished_inside
+        assert raised.value.signum == signal.SIGHUP
+        assert signal.getsignal(signal.SIGINT) is before
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+
+
 def test_a_signal_surfacing_as_system_error_is_a_clean_cancel(capsys: pytest.CaptureFixture) -> None:
     """A signal that numba reports as SystemError (seen as a traceback on Ctrl-C during a resumed
     checkpointed census) still ends in 'cancelled' and exit 128 + signal; other SystemErrors propagate."""
