@@ -8,7 +8,8 @@ processes (one numba thread each), then the naive reference once with every core
 also prints how many signatures the workers counted in all: the same at every worker count when no
 work is duplicated (a figure that does not depend on the machine's cores, unlike the wall times). Prints a table
 (wall s, speed-up over 1, ratio to the naive counter) and writes it as JSON to ``--out``. Caps keep
-it under 6 minutes on 16 cores: ``--max-workers``, ``--no-dask``, ``--no-naive``, ``--arities``.
+it under 6 minutes on 16 cores: ``--max-workers``, ``--threads``, ``--no-dask``, ``--no-naive``,
+``--arities``.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ def main() -> None:
     parser.add_argument(
         "--max-workers", type=int, default=16, help="largest thread / worker count tried (0: no thread runs)"
     )
+    parser.add_argument("--threads", help="thread counts to try, in this order, e.g. 16,1,8 (else 1, 2, 4, 8, 16)")
     parser.add_argument("--no-dask", action="store_true", help="skip the Dask LocalCluster runs")
     parser.add_argument("--naive", help="path of naive_census.py")
     parser.add_argument("--no-naive", action="store_true", help="skip the naive reference (e.g. for --arities 5)")
@@ -45,6 +47,8 @@ def main() -> None:
     arities = tuple(int(a) for a in args.arities.split(","))
     cpus = os.cpu_count() or 1
     counts = [n for n in (1, 2, 4, 8, 16) if n <= min(cpus, args.max_workers)] if args.max_workers > 0 else []
+    if args.threads:
+        counts = [int(n) for n in args.threads.split(",")]
     started = time.perf_counter()
     rows: list[dict] = []
 

@@ -22,6 +22,8 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
+#: Parts a block of stems is cut into for the parallel loops over stems (equal subsets each).
+PARTS = 256
 #: SPREAD8[b] puts bit i of byte b at bit 8*i of a word: lays a set of anion tuples out at stride 8.
 SPREAD8 = np.array([sum(1 << (8 * i) for i in range(8) if b >> i & 1) for b in range(256)], dtype=np.uint64)
 
@@ -493,6 +495,7 @@ def count_signatures(
     reps: np.ndarray,
     cls: np.ndarray,
     group_start: np.ndarray,
+    group_order: np.ndarray,
     tables: tuple,
     max_stoich: int,
     nsum: int,
@@ -503,10 +506,13 @@ def count_signatures(
     """Allowed count of each representative subset ``reps[i]`` (EN-ordered rows), written to ``out[i]``.
 
     Rows are sorted by signature, so neighbours share leading element classes: a group rebuilds
-    prefix levels only from the first position whose class changed. Groups run in parallel.
+    prefix levels only from the first position whose class changed. Groups run in parallel, in
+    ``group_order``: numba hands each thread one contiguous run of iterations, and costly signatures
+    cluster in the sorted rows, so the groups are shuffled to give every thread a fair share.
     """
     arity = reps.shape[1]
-    for g in nb.prange(group_start.shape[0] - 1):
+    for p in nb.prange(group_order.shape[0]):
+        g = group_order[p]
         scratch = _new_scratch(arity, max_stoich, nsum)
         prev = np.full(arity, -1, dtype=np.int64)
         for t in range(group_start[g], group_start[g + 1]):
@@ -600,28 +606,45 @@ def expand_stems(stems: np.ndarray, n: int, offsets: np.ndarray, total: int) -> 
     """
     k = stems.shape[1]
     out = np.empty((total, k + 2), dtype=np.int64)
-    for i in nb.prange(stems.shape[0]):
-        first = stems[i, k - 1] + 1 if k else 0
-        row = offsets[i]
-        for a in range(first, n - 1):
-            for b in range(a + 1, n):
-                for j in range(k):
-                    out[row, j] = stems[i, j]
-                out[row, k] = a
-                out[row, k + 1] = b
-                row += 1
+    bounds = _balanced_parts(offsets, PARTS)
+    for p in nb.prange(bounds.shape[0] - 1):
+        for i in range(bounds[p], bounds[p + 1]):
+            first = stems[i, k - 1] + 1 if k else 0
+            row = offsets[i]
+            for a in range(first, n - 1):
+                for b in range(a + 1, n):
+                    for j in range(k):
+                        out[row, j] = stems[i, j]
+                    out[row, k] = a
+                    out[row, k + 1] = b
+                    row += 1
     return out
+
+
+@nb.njit(nogil=True, cache=True)
+def _balanced_parts(offsets: np.ndarray, parts: int) -> np.ndarray:
+    """Stem boundaries cutting the subsets ``offsets[0]..offsets[-1]`` into ``parts`` runs of about
+    equal size. Why: a stem's subset count falls with its last element, so equal runs of stems are
+    unequal work, and numba gives each thread one contiguous run of iterations."""
+    nstems = offsets.shape[0] - 1
+    parts = max(1, min(parts, nstems))
+    bounds = np.empty(parts + 1, dtype=np.int64)
+    for p in range(parts):
+        bounds[p] = np.searchsorted(offsets[:nstems], offsets[0] + (offsets[nstems] - offsets[0]) * p // parts)
+    bounds[parts] = nstems
+    return bounds
 
 
 @nb.njit(nogil=True, cache=True, parallel=True)
 def accumulate_stems(elems: np.ndarray, counts: np.ndarray, offsets: np.ndarray, n: int) -> tuple:
     """Allowed count per stem (subsets ``offsets[i]..offsets[i+1]-1``) and per element, in parallel parts."""
     nstems = offsets.shape[0] - 1
-    parts = min(nstems, 64)
-    per_part = np.zeros((max(parts, 1), n), dtype=np.int64)
+    bounds = _balanced_parts(offsets, PARTS)
+    parts = bounds.shape[0] - 1
+    per_part = np.zeros((parts, n), dtype=np.int64)
     stem_allowed = np.zeros(nstems, dtype=np.int64)
     for p in nb.prange(parts):
-        for i in range(p * nstems // parts, (p + 1) * nstems // parts):
+        for i in range(bounds[p], bounds[p + 1]):
             total = 0
             for r in range(offsets[i], offsets[i + 1]):
                 c = counts[r]
@@ -630,6 +653,39 @@ def accumulate_stems(elems: np.ndarray, counts: np.ndarray, offsets: np.ndarray,
                     per_part[p, elems[r, j]] += c
             stem_allowed[i] = total
     return stem_allowed, per_part.sum(axis=0)
+
+
+@nb.njit(nogil=True, cache=True)
+def first_occurrences(codes: np.ndarray) -> tuple:
+    """(inverse, firsts): which distinct value each code is (numbered in order of first appearance),
+    and the row where each distinct value first appears.
+
+    Why by hand: ``np.unique`` sorts every row, and the rows a chunk misses in the signature cache
+    (12 million over the quinary census) are mostly repeats of far fewer signatures (2.4 million);
+    hashing them is linear, and only the distinct ones are sorted afterwards. Open addressing with
+    Fibonacci hashing, the table at most half full.
+    """
+    n = codes.shape[0]
+    bits = 4
+    while (1 << bits) < 2 * n:
+        bits += 1
+    mask = (1 << bits) - 1
+    shift = np.uint64(64 - bits)
+    table = np.full(1 << bits, -1, dtype=np.int64)  # slot -> distinct value's number
+    inverse = np.empty(n, dtype=np.int64)
+    firsts = np.empty(n, dtype=np.int64)
+    found = 0
+    for i in range(n):
+        c = codes[i]
+        h = np.int64((np.uint64(c) * np.uint64(0x9E3779B97F4A7C15)) >> shift)
+        while table[h] >= 0 and codes[firsts[table[h]]] != c:
+            h = (h + 1) & mask
+        if table[h] < 0:
+            table[h] = found
+            firsts[found] = i
+            found += 1
+        inverse[i] = table[h]
+    return inverse, firsts[:found].copy()
 
 
 @nb.njit(nogil=True, cache=True, parallel=True)

@@ -17,10 +17,13 @@ from chemspace.core.census import CensusSettings, run_census
 from chemspace.core.errors import InputError
 
 ARGS = ["census", "--arity", "3,4", "--max-stoich", "10", "--samples", "40", "--known", "none", "--json"]
+#: A run long enough (the quinary: about 25 s on 2 cores) that a signal sent at its first partial
+#: checkpoint always lands mid-count, however fast the kernels or loaded the machine.
+LONG_ARGS = ["census", "--arity", "5", "--samples", "40", "--known", "none", "--json"]
 
 
-def _cli(*extra: str) -> list[str]:
-    return [sys.executable, "-m", "chemspace.tui", *ARGS, *extra]
+def _cli(*extra: str, args: list[str] = ARGS) -> list[str]:
+    return [sys.executable, "-m", "chemspace.tui", *args, *extra]
 
 
 def _env() -> dict[str, str]:
@@ -34,25 +37,30 @@ def _strip_times(doc: dict) -> dict:
     return doc
 
 
-def _partial(path: Path) -> bool:
-    """True once the checkpoint records some but not all quaternary stems."""
+def _partial(path: Path, arity: int = 4) -> bool:
+    """True once the checkpoint records some but not all stems of ``arity``."""
     try:
         with np.load(path) as doc:
-            if "processed_4" not in doc.files:
+            if f"processed_{arity}" not in doc.files:
                 return False
-            done = doc["processed_4"]
+            done = doc[f"processed_{arity}"]
             return 0 < int(done.sum()) < len(done)
     except (OSError, ValueError, EOFError):
         return False
 
 
-def _run_until_partial(checkpoint: Path) -> subprocess.Popen:
-    """Start the census with ``--checkpoint`` and return once the checkpoint holds part of the quaternaries."""
+def _run_until_partial(checkpoint: Path, args: list[str] = ARGS) -> subprocess.Popen:
+    """Start the census with ``--checkpoint`` and return once the checkpoint holds part of its last arity."""
     proc = subprocess.Popen(
-        _cli("--checkpoint", str(checkpoint)), env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        _cli("--checkpoint", str(checkpoint), args=args),
+        env=_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
+    last = int(args[args.index("--arity") + 1].split(",")[-1])
     deadline = time.monotonic() + 600
-    while not _partial(checkpoint):
+    while not _partial(checkpoint, last):
         assert proc.poll() is None, "the census finished before a partial checkpoint was seen"
         assert time.monotonic() < deadline
         time.sleep(0.05)
@@ -78,9 +86,9 @@ def test_sigkill_then_resume_gives_the_identical_result(tmp_path: Path) -> None:
 
 
 def test_ctrl_c_says_where_the_finished_work_is(tmp_path: Path) -> None:
-    """Ctrl-C mid-quaternary: 'cancelled', exit 130, and a line naming the checkpoint that resumes it."""
+    """Ctrl-C mid-count: 'cancelled', exit 130, and a line naming the checkpoint that resumes it."""
     checkpoint = tmp_path / "census.ckpt"
-    proc = _run_until_partial(checkpoint)
+    proc = _run_until_partial(checkpoint, LONG_ARGS)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err

@@ -41,3 +41,23 @@ def test_signature_counts_equal_per_subset_counts(oxidation_states: str, switche
                 per_element[s] += allowed
         assert census.allowed == total, (oxidation_states, switches, arity)
         assert census.element_counts("allowed") == per_element
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_distinct_is_numpy_unique_of_the_picked_rows(seed: int) -> None:
+    """The cache's hash-based dedupe of missed rows gives what ``np.unique`` would: the sorted distinct
+    codes, the first row holding each, and each picked row's place among them (large codes, heavy repeats)."""
+    import numpy as np
+
+    from chemspace.core.engine import distinct
+
+    rng = np.random.default_rng(seed)
+    alphabet = rng.integers(0, 2**62, size=int(rng.integers(1, 5_000)), dtype=np.int64)
+    codes = alphabet[rng.integers(0, len(alphabet), size=40_000)]
+    rows = np.flatnonzero(rng.random(len(codes)) < 0.6)
+    fresh, where, inverse = distinct(codes, rows)
+    expected, first, expected_inverse = np.unique(codes[rows], return_index=True, return_inverse=True)
+    assert np.array_equal(fresh, expected)
+    assert np.array_equal(where, rows[first])
+    assert np.array_equal(inverse, expected_inverse.ravel())
+    assert len(distinct(codes, rows[:0])[0]) == 0
