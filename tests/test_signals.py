@@ -190,6 +190,19 @@ def test_a_signal_surfacing_as_system_error_is_a_clean_cancel(capsys: pytest.Cap
         guarded(plain_system_error)()
 
 
+def test_a_command_sees_a_signal_numba_wrapped_as_the_interrupt_it_is() -> None:
+    """`census --checkpoint` says where the finished work is in its ``except KeyboardInterrupt``: a
+    Ctrl-C that numba turned into SystemError (a kernel loading from the cache) must reach it too."""
+    from chemspace.core.atomic import Interrupted
+    from chemspace.tui.options import interrupts_unwrapped
+
+    with pytest.raises(Interrupted) as seen, interrupts_unwrapped():
+        _interrupted_with_context()
+    assert seen.value.signum == signal.SIGTERM
+    with pytest.raises(SystemError, match="not a signal"), interrupts_unwrapped():
+        raise SystemError("not a signal")
+
+
 def _interrupted_with_context() -> None:
     """SystemError whose context is the Interrupted being handled (``from None`` hides the cause only)."""
     from chemspace.core.atomic import Interrupted

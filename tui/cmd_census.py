@@ -29,6 +29,7 @@ from chemspace.tui.options import (
     check_element_label,
     err_console,
     guarded,
+    interrupts_unwrapped,
     load_known,
     rule_from_options,
     settings_from_options,
@@ -117,7 +118,7 @@ def census_command(
         )
     with runner_for(scheduler) as runner:
         try:
-            with census_progress(settings.arities) as on_progress:
+            with interrupts_unwrapped(), census_progress(settings.arities) as on_progress:
                 result = run_census(
                     settings,
                     known=known_set,

@@ -25,6 +25,7 @@ from chemspace.tui.options import (
     OxStatesOpt,
     err_console,
     guarded,
+    interrupts_unwrapped,
     load_known,
     rule_from_options,
 )
@@ -78,7 +79,8 @@ def export_command(
     with counted_progress(f"export {out.name}", "rows") as progress:
         task = progress.add_task("export", total=total)
         try:
-            written = write_export(spec, out, known_set, on_rows=lambda n: progress.advance(task, n), cancel=cancel)
+            with interrupts_unwrapped():
+                written = write_export(spec, out, known_set, on_rows=lambda n: progress.advance(task, n), cancel=cancel)
         except KeyboardInterrupt:
             cancel.set()
             raise CancelledError from None

@@ -40,6 +40,7 @@ from chemspace.tui.options import (
     OxStatesOpt,
     err_console,
     guarded,
+    interrupts_unwrapped,
     parse_arities,
     rule_from_options,
 )
@@ -91,7 +92,8 @@ def _download(label: str, unit: str, run: Download) -> KnownSet:
     with counted_progress(label, unit, eta=False, transient=True) as progress:
         task = progress.add_task("fetch", total=None)
         try:
-            return run(lambda done, total: progress.update(task, completed=done, total=total), cancel)
+            with interrupts_unwrapped():
+                return run(lambda done, total: progress.update(task, completed=done, total=total), cancel)
         except KeyboardInterrupt:
             cancel.set()
             raise CancelledError from None

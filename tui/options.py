@@ -5,7 +5,8 @@ from __future__ import annotations
 import functools
 import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Annotated, TypeVar
 
 import typer
@@ -46,23 +47,34 @@ def guarded(func: F) -> F:
     @functools.wraps(func)
     def wrapper(*args: object, **kwargs: object) -> object:
         try:
-            return func(*args, **kwargs)
+            with interrupts_unwrapped():
+                return func(*args, **kwargs)
         except InputError as exc:
             raise fail(str(exc)) from None
         except (KeyboardInterrupt, CancelledError) as exc:
             raise _cancelled(exc) from None
-        except SystemError as exc:
-            # a signal handled while numba ran Python code (unpickling a cached kernel's constants)
-            # comes back as SystemError with the KeyboardInterrupt as its context
-            interrupt = _interrupt_in(exc)
-            if interrupt is None:
-                raise
-            raise _cancelled(interrupt) from None
         except BrokenPipeError:  # `chemspace-tui system ... | head`
             sys.stderr.close()
             raise typer.Exit(0) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+@contextmanager
+def interrupts_unwrapped() -> Iterator[None]:
+    """Let a signal that numba wrapped in SystemError out as the interrupt it is.
+
+    A signal handled while numba runs Python code (unpickling a cached kernel's constants on its first
+    call) comes back as SystemError with the KeyboardInterrupt as its cause; a command's ``except
+    KeyboardInterrupt`` (which says where the finished work is, or stops its threads) must see it too.
+    """
+    try:
+        yield
+    except SystemError as exc:
+        interrupt = _interrupt_in(exc)
+        if interrupt is None:
+            raise
+        raise interrupt from None
 
 
 def _cancelled(exc: BaseException) -> typer.Exit:
