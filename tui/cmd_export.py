@@ -8,7 +8,6 @@ from typing import Annotated
 
 import typer
 
-from chemspace.core.atomic import check_directory
 from chemspace.core.census import CensusSettings, run_census
 from chemspace.core.elements import parse_system
 from chemspace.core.errors import CancelledError, InputError
@@ -18,11 +17,13 @@ from chemspace.core.system import system_rows
 from chemspace.tui.cmd_system import write_system_file
 from chemspace.tui.options import (
     AlloysOpt,
+    ForceOpt,
     KnownOpt,
     MaxStoichOpt,
     MixedValenceOpt,
     NoPaulingOpt,
     OxStatesOpt,
+    check_output,
     err_console,
     guarded,
     load_known,
@@ -53,11 +54,12 @@ def export_command(
     alloys: AlloysOpt = False,
     mixed_valence: MixedValenceOpt = False,
     known: KnownOpt = None,
+    force: ForceOpt = False,
 ) -> None:
     """Write every composition (formula, elements, coefficients, allowed[, known, category]); with
     --system, a system's compositions with every assignment and the reason."""
     fmt = output_format(out) if system is None else system_format(out)
-    check_directory(out)  # before any counting: a read-only directory fails now, not after the census
+    check_output(out, force)  # before any counting: a read-only directory fails now, not after the census
     rule = rule_from_options(max_stoich, oxidation_states, no_pauling, alloys, mixed_valence)
     if system is not None:
         _export_system(system, arity, out, rule, allowed_only, known)

@@ -26,21 +26,25 @@ from chemspace.core.known import (
     check_name,
     data_dir,
     import_file,
+    import_name,
     load_set,
     remove_set,
     resolve_known,
     save_set,
+    set_path,
 )
 from chemspace.core.known_compare import Comparison, census_totals, compare_sets
 from chemspace.core.mp_client import DEFAULT_ENDPOINT, fetch_materials_project
 from chemspace.core.optimade_client import FetchLimits, fetch_optimade, providers, resolve_provider
 from chemspace.core.rule import CATEGORIES, arity_name
 from chemspace.tui.options import (
+    ForceOpt,
     MaxStoichOpt,
     OxStatesOpt,
     err_console,
     guarded,
     parse_arities,
+    refuse_existing,
     rule_from_options,
 )
 from chemspace.tui.plain_flags import PlainFlagsCommand, PlainFlagsGroup
@@ -197,11 +201,15 @@ def import_(
             "--skip-invalid", help="Skip malformed formulas (counted, the first few shown) instead of stopping."
         ),
     ] = False,
+    force: ForceOpt = False,
 ) -> None:
     """Import a list of known formulas (ICSD, OQMD, in-house) and cache it under a name.
 
     A malformed formula stops the import at its line, caching nothing, unless --skip-invalid is given.
+    A set already cached under that name is kept unless --force is given.
     """
+    set_name = import_name(file, name)
+    refuse_existing(set_path(set_name), force, f"a known set named {set_name!r}")
     invalid: list[str] | None = [] if skip_invalid else None
     try:
         known = import_file(file, name, invalid)

@@ -23,7 +23,7 @@ import pyarrow.parquet as pq
 import typer
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
-from chemspace.core.atomic import atomic_path, check_directory
+from chemspace.core.atomic import atomic_path
 from chemspace.core.census import ArityCensus, run_census
 from chemspace.core.embeddings import PAPER_EMBEDDINGS, check_embedding, check_stats
 from chemspace.core.errors import InputError
@@ -33,6 +33,7 @@ from chemspace.core.reduce import REDUCERS, Projection, make_reducer, project_sa
 from chemspace.core.rule import arity_name, check_seed
 from chemspace.tui.options import (
     AlloysOpt,
+    ForceOpt,
     KnownOpt,
     MaxStoichOpt,
     MixedValenceOpt,
@@ -40,6 +41,7 @@ from chemspace.tui.options import (
     OxStatesOpt,
     SamplesOpt,
     SeedOpt,
+    check_output,
     err_console,
     guarded,
     load_known,
@@ -152,6 +154,7 @@ def project_command(
     ] = False,
     colour: Annotated[str, typer.Option("--colour", help="Figure colouring: category or anion.")] = "category",
     dpi: Annotated[int, typer.Option("--dpi", help="Figure resolution: a panel is 3 inches (600 px at 200).")] = DPI,
+    force: ForceOpt = False,
 ) -> None:
     """Embed the census's per-label samples and project them to 2-D (columns formula, category, anion_class, x, y).
 
@@ -161,9 +164,9 @@ def project_command(
         raise InputError("nothing to write: give --out FILE.csv|FILE.parquet and/or --figure FILE.png|FILE.svg")
     if out is not None:  # validate every name and directory before the census runs
         output_format(out)
-        check_directory(out)
+        check_output(out, force)
     if figure is not None:
-        check_directory(figure)
+        check_output(figure, force)
     check_embedding(embedding)
     pooling = check_stats([t.strip() for t in stats.split(",") if t.strip()])
     make_reducer(reducer, check_seed(seed))

@@ -10,7 +10,6 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from chemspace.core.atomic import check_directory
 from chemspace.core.errors import InputError
 from chemspace.core.export import output_format
 from chemspace.core.rank import Ranker, Ranking, rank_arity, rank_system, write_ranking
@@ -21,12 +20,14 @@ from chemspace.core.rule import Rule, arity_name, check_arity
 from chemspace.tui.formatting import percent_column
 from chemspace.tui.options import (
     AlloysOpt,
+    ForceOpt,
     KnownOpt,
     MaxStoichOpt,
     MixedValenceOpt,
     NoPaulingOpt,
     OxStatesOpt,
     SeedOpt,
+    check_output,
     err_console,
     guarded,
     load_known,
@@ -73,13 +74,14 @@ def rank_command(
     no_pauling: NoPaulingOpt = False,
     alloys: AlloysOpt = False,
     mixed_valence: MixedValenceOpt = False,
+    force: ForceOpt = False,
 ) -> None:
     """Score missing compositions (allowed under the rule, not known): formula, score, rank, the signals behind it."""
     rule = rule_from_options(max_stoich, oxidation_states, no_pauling, alloys, mixed_valence)
     check_method(method)
     if out is not None:
         output_format(out)
-        check_directory(out)
+        check_output(out, force)
     if arity is not None:
         check_arity(arity)
     if do_evaluate:

@@ -10,7 +10,6 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from chemspace.core.atomic import check_directory
 from chemspace.core.elements import parse_system
 from chemspace.core.errors import InputError
 from chemspace.core.explain import assignment_text
@@ -21,11 +20,13 @@ from chemspace.core.rule import Rule
 from chemspace.core.system import SystemRow, system_rows
 from chemspace.tui.options import (
     AlloysOpt,
+    ForceOpt,
     KnownOpt,
     MaxStoichOpt,
     MixedValenceOpt,
     NoPaulingOpt,
     OxStatesOpt,
+    check_output,
     err_console,
     guarded,
     load_known,
@@ -100,12 +101,13 @@ def system_command(
             help="Write FILE.csv, .json or .parquet instead: the app's system export, columns and scores alike.",
         ),
     ] = None,
+    force: ForceOpt = False,
 ) -> None:
     """List every composition over every subset of 2..n of the elements, with its labels."""
     elements = parse_system(system)  # bad input fails before any notice is printed
     if out is not None:
         system_format(out)
-        check_directory(out)  # before any work: a typo in the directory fails now
+        check_output(out, force)  # before any work: a typo in the directory or an existing file fails now
     if arity is not None and not any(a <= len(elements) for a in parse_arities(arity)):
         raise InputError(f"--arity {arity}: {'-'.join(elements)} has only {len(elements)} elements")
     known_set = load_known(known)

@@ -6,13 +6,14 @@ import functools
 import signal
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Annotated, TypeVar
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
-from chemspace.core.atomic import Interrupted, deferred_signals
+from chemspace.core.atomic import Interrupted, check_directory, deferred_signals
 from chemspace.core.census import CensusSettings
 from chemspace.core.elements import DEFAULT_OXIDATION_STATES
 from chemspace.core.errors import CancelledError, InputError
@@ -151,6 +152,25 @@ MixedValenceOpt = Annotated[
     bool,
     typer.Option("--mixed-valence", help="Let atoms of Fe, Mn, Co, Cu, ... take different states (Fe3O4, Sn3O4)."),
 ]
+
+ForceOpt = Annotated[bool, typer.Option("--force", help="Replace the output if it exists (else it is refused).")]
+
+
+def refuse_existing(path: Path, force: bool, what: str | None = None) -> None:
+    """InputError if ``path`` exists and ``--force`` was not given: no command replaces a file unasked.
+
+    The app asks instead (its export dialog); ``what`` names the thing when the path alone would not
+    (a cached known set).
+    """
+    if path.exists() and not force:
+        raise InputError(f"{what or repr(str(path))} exists: --force replaces it")
+
+
+def check_output(path: Path, force: bool) -> None:
+    """Before any work: ``path``'s directory can be written and ``path`` is new (or ``--force`` given)."""
+    check_directory(path)
+    refuse_existing(path, force)
+
 
 DEFAULT_OX = DEFAULT_OXIDATION_STATES
 
