@@ -18,13 +18,13 @@ from pathlib import Path
 from typing import Annotated
 
 import pyarrow as pa
-import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import typer
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
 from chemspace.core.atomic import atomic_path
 from chemspace.core.census import ArityCensus, run_census
+from chemspace.core.csv_format import write_csv_table
 from chemspace.core.embeddings import PAPER_EMBEDDINGS, check_embedding, check_stats
 from chemspace.core.errors import InputError
 from chemspace.core.export import output_format
@@ -82,7 +82,7 @@ def write_projection(projection: Projection | Sequence[Projection], path: Path) 
     try:
         with atomic_path(path) as tmp:
             if fmt == "csv":
-                pacsv.write_csv(table, tmp)
+                write_csv_table(table, tmp)
             else:
                 pq.write_table(table, tmp)
     except OSError as exc:
