@@ -37,13 +37,20 @@ CSV_ROW_LIMIT = 200_000_000
 
 @guarded
 def export_command(
-    out: Annotated[Path, typer.Option("--out", "-o", help="FILE.csv or FILE.parquet (with --system also FILE.json)")],
+    out: Annotated[
+        Path,
+        typer.Option("--out", "-o", metavar="FILE", help="FILE.csv or FILE.parquet (with --system also FILE.json)"),
+    ],
     arity: Annotated[
-        int | None, typer.Option("--arity", "-a", help="Number of elements (2..6); not with --system.")
+        int | None, typer.Option("--arity", "-a", metavar="N", help="Number of elements (2..6); not with --system.")
     ] = None,
     system: Annotated[
         str | None,
-        typer.Option("--system", help="Export one chemical system (e.g. Li-Zn-Sn-O) with assignments and reasons."),
+        typer.Option(
+            "--system",
+            metavar="SYSTEM",
+            help="Export one chemical system (e.g. Li-Zn-Sn-O) with assignments and reasons.",
+        ),
     ] = None,
     allowed_only: Annotated[
         bool, typer.Option("--allowed-only", help="Only compositions that pass the filters.")

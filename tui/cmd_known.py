@@ -61,20 +61,26 @@ ProviderOpt = Annotated[
     str | None,
     typer.Option(
         "--provider",
+        metavar="PROVIDER",
         help=f"OPTIMADE database, no key needed: {', '.join(providers())}, or a base URL.",
         show_default=False,
     ),
 ]
-SetNameOpt = Annotated[str | None, typer.Option("--name", help="Set name with --provider (default: the provider's).")]
+SetNameOpt = Annotated[
+    str | None, typer.Option("--name", metavar="NAME", help="Set name with --provider (default: the provider's).")
+]
 PageLimitOpt = Annotated[
-    int | None, typer.Option("--page-limit", help="Structures per request with --provider (default 500).")
+    int | None, typer.Option("--page-limit", metavar="N", help="Structures per request with --provider (default 500).")
 ]
 RestartOpt = Annotated[
     bool, typer.Option("--restart", help="With --provider: discard an interrupted download instead of resuming it.")
 ]
-MaxEntriesOpt = Annotated[int, typer.Option("--max-entries", help="Stop with an error beyond this many structures.")]
+MaxEntriesOpt = Annotated[
+    int, typer.Option("--max-entries", metavar="N", help="Stop with an error beyond this many structures.")
+]
 MaxTimeOpt = Annotated[
-    float | None, typer.Option("--max-time", help="Give up after this many seconds (default: no limit).")
+    float | None,
+    typer.Option("--max-time", metavar="SECONDS", help="Give up after this many seconds (default: no limit)."),
 ]
 
 
@@ -108,12 +114,16 @@ def fetch(
         str | None,
         typer.Option(
             "--api-key",
+            metavar="KEY",
             help="MP API key. Prefer $MP_API_KEY or the hidden prompt: a key on the command line shows in the"
             " process list and shell history.",
         ),
     ] = None,
     endpoint: Annotated[
-        str, typer.Option("--endpoint", help="API root (https; http only to this machine), for mirrors and tests.")
+        str,
+        typer.Option(
+            "--endpoint", metavar="URL", help="API root (https; http only to this machine), for mirrors and tests."
+        ),
     ] = DEFAULT_ENDPOINT,
     provider: ProviderOpt = None,
     name: SetNameOpt = None,
@@ -193,8 +203,12 @@ def _note(text: str) -> None:
 @known_app.command("import", cls=PlainFlagsCommand)
 @guarded
 def import_(
-    file: Annotated[Path, typer.Argument(help="CSV with a formula column, JSON list, or one formula per line.")],
-    name: Annotated[str | None, typer.Option("--name", help="Name to use with --known (default: file stem).")] = None,
+    file: Annotated[
+        Path, typer.Argument(metavar="FILE", help="CSV with a formula column, JSON list, or one formula per line.")
+    ],
+    name: Annotated[
+        str | None, typer.Option("--name", metavar="NAME", help="Name to use with --known (default: file stem).")
+    ] = None,
     skip_invalid: Annotated[
         bool,
         typer.Option(
@@ -336,7 +350,7 @@ def providers_() -> None:
 
 @known_app.command("remove", cls=PlainFlagsCommand)
 @guarded
-def remove(name: Annotated[str, typer.Argument(help="Cached set to delete.")]) -> None:
+def remove(name: Annotated[str, typer.Argument(metavar="NAME", help="Cached set to delete.")]) -> None:
     """Delete a cached set."""
     remove_set(name)
     err_console.print(f"removed {name!r}", highlight=False, soft_wrap=True)
@@ -352,7 +366,7 @@ def _plural(n: int, one: str, many: str | None = None) -> str:
 def compare(
     set_a: Annotated[str, typer.Argument(metavar="A", help="First set: a name, a file, or a union like mp,oqmd.")],
     set_b: Annotated[str, typer.Argument(metavar="B", help="Second set, the same way.")],
-    arity: Annotated[str, typer.Option("--arity", "-a", help="Arities, e.g. 2 or 2-4.")] = "2-6",
+    arity: Annotated[str, typer.Option("--arity", "-a", metavar="ARITIES", help="Arities, e.g. 2 or 2-4.")] = "2-6",
     max_stoich: MaxStoichOpt = 8,
     oxidation_states: OxStatesOpt = "smact14",
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object on stdout.")] = False,

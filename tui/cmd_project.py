@@ -126,16 +126,20 @@ def _panels(grid: bool, embedding: str, reducer: str) -> list[tuple[str, str]]:
 
 @guarded
 def project_command(
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="FILE.csv or FILE.parquet")] = None,
-    arity: Annotated[str, typer.Option("--arity", "-a", help="Number of elements (2..6).")] = "2",
+    out: Annotated[Path | None, typer.Option("--out", "-o", metavar="FILE", help="FILE.csv or FILE.parquet")] = None,
+    arity: Annotated[str, typer.Option("--arity", "-a", metavar="N", help="Number of elements (2..6).")] = "2",
     embedding: Annotated[
-        str, typer.Option("--embedding", "-e", help="Element embedding (magpie, mat2vec, ...) or skipspecies.")
+        str,
+        typer.Option(
+            "--embedding", "-e", metavar="EMBEDDING", help="Element embedding (magpie, mat2vec, ...) or skipspecies."
+        ),
     ] = "magpie",
-    reducer: Annotated[str, typer.Option("--reducer", "-r", help="pca, tsne or umap.")] = "pca",
+    reducer: Annotated[str, typer.Option("--reducer", "-r", metavar="REDUCER", help="pca, tsne or umap.")] = "pca",
     stats: Annotated[
         str,
         typer.Option(
             "--stats",
+            metavar="STATS",
             help="Pooling statistics, comma-separated: mean (eq. 2), variance, minpool, maxpool, range, sum,"
             " geometric_mean, harmonic_mean.",
         ),
@@ -148,12 +152,18 @@ def project_command(
     no_pauling: NoPaulingOpt = False,
     alloys: AlloysOpt = False,
     mixed_valence: MixedValenceOpt = False,
-    figure: Annotated[Path | None, typer.Option("--figure", help="Also draw FILE.png or FILE.svg.")] = None,
+    figure: Annotated[
+        Path | None, typer.Option("--figure", metavar="FILE", help="Also draw FILE.png or FILE.svg.")
+    ] = None,
     grid: Annotated[
         bool, typer.Option("--grid", help="Figure: the six paper embeddings x PCA, t-SNE, UMAP (Figs. 2-5).")
     ] = False,
-    colour: Annotated[str, typer.Option("--colour", help="Figure colouring: category or anion.")] = "category",
-    dpi: Annotated[int, typer.Option("--dpi", help="Figure resolution: a panel is 3 inches (600 px at 200).")] = DPI,
+    colour: Annotated[
+        str, typer.Option("--colour", metavar="COLOURING", help="Figure colouring: category or anion.")
+    ] = "category",
+    dpi: Annotated[
+        int, typer.Option("--dpi", metavar="DPI", help="Figure resolution: a panel is 3 inches (600 px at 200).")
+    ] = DPI,
     force: ForceOpt = False,
 ) -> None:
     """Embed the census's per-label samples and project them to 2-D (columns formula, category, anion_class, x, y).

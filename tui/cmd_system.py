@@ -76,28 +76,36 @@ def rows_table(rows: list[SystemRow], title: str) -> Table:
 
 @guarded
 def system_command(
-    system: Annotated[str, typer.Argument(help="Chemical system, e.g. Li-Zn-Sn-O (2 to 6 elements).")],
+    system: Annotated[
+        str, typer.Argument(metavar="SYSTEM", help="Chemical system, e.g. Li-Zn-Sn-O (2 to 6 elements).")
+    ],
     known: KnownOpt = None,
     max_stoich: MaxStoichOpt = 8,
     oxidation_states: OxStatesOpt = "smact14",
     no_pauling: NoPaulingOpt = False,
     alloys: AlloysOpt = False,
     mixed_valence: MixedValenceOpt = False,
-    fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="table, csv or json.")] = OutputFormat.table,
+    fmt: Annotated[
+        OutputFormat, typer.Option("--format", "-f", metavar="FORMAT", help="table, csv or json.")
+    ] = OutputFormat.table,
     only: Annotated[
         str | None,
         typer.Option(
             "--only",
+            metavar="LABEL",
             help="Keep one label (allowed, forbidden), category (standard, missing, interesting, unlikely) "
             "or reason (no-oxidation-states, not-charge-neutral, electronegativity).",
         ),
     ] = None,
-    arity: Annotated[str | None, typer.Option("--arity", "-a", help="Keep these arities, e.g. 3 or 2,3.")] = None,
+    arity: Annotated[
+        str | None, typer.Option("--arity", "-a", metavar="ARITIES", help="Keep these arities, e.g. 3 or 2,3.")
+    ] = None,
     out: Annotated[
         Path | None,
         typer.Option(
             "--out",
             "-o",
+            metavar="FILE",
             help="Write FILE.csv, .json or .parquet instead: the app's system export, columns and scores alike.",
         ),
     ] = None,

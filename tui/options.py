@@ -122,21 +122,25 @@ def check_element_label(label: str) -> str:
     return label
 
 
-ArityOpt = Annotated[str, typer.Option("--arity", "-a", help="Arities, e.g. 2,3,4 or 2-4 (2..6).")]
-MaxStoichOpt = Annotated[int, typer.Option("--max-stoich", help="Largest stoichiometric coefficient (1..16).")]
+ArityOpt = Annotated[str, typer.Option("--arity", "-a", metavar="ARITIES", help="Arities, e.g. 2,3,4 or 2-4 (2..6).")]
+MaxStoichOpt = Annotated[
+    int, typer.Option("--max-stoich", metavar="N", help="Largest stoichiometric coefficient (1..16).")
+]
 OxStatesOpt = Annotated[
     str,
     typer.Option(
         "--oxidation-states",
+        metavar="STATES",
         help="smact14 (the paper's 421 species), icsd24, icsd16, pymatgen_sp, wiki, or a file in smact's format.",
     ),
 ]
-SamplesOpt = Annotated[int, typer.Option("--samples", help="Sampled compositions per label/category.")]
-SeedOpt = Annotated[int, typer.Option("--seed", help="Random seed for samples and projections.")]
+SamplesOpt = Annotated[int, typer.Option("--samples", metavar="N", help="Sampled compositions per label/category.")]
+SeedOpt = Annotated[int, typer.Option("--seed", metavar="SEED", help="Random seed for samples and projections.")]
 KnownOpt = Annotated[
     str | None,
     typer.Option(
         "--known",
+        metavar="SETS",
         help="Known-materials set: mp, a set's NAME, a FILE, a list like mp,oqmd (their union), or none. "
         "Default: the cached mp set if any.",
     ),
