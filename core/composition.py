@@ -15,7 +15,7 @@ from functools import reduce
 
 import numpy as np
 
-from chemspace.core.elements import atomic_numbers, pauling_electronegativity
+from chemspace.core.elements import atomic_numbers, did_you_mean, pauling_electronegativity
 from chemspace.core.errors import InputError
 
 
@@ -46,7 +46,8 @@ class Composition:
         z = atomic_numbers()
         for s, c in items:
             if s not in z:
-                raise InputError(f"unknown element symbol {s!r}")
+                hint = f" ({hint})" if (hint := did_you_mean(s)) else ""
+                raise InputError(f"unknown element symbol {s!r}{hint}")
             if c < 0:
                 raise InputError(f"negative amount {c} of {s}")
         ints = _integerise([c for _, c in items])

@@ -7,6 +7,7 @@ oxidation-state files), never copied into this repository, so the census and
 
 from __future__ import annotations
 
+import difflib
 import functools
 import math
 import os
@@ -65,11 +66,48 @@ def pauling_electronegativity(symbol: str) -> float | None:
     return _smact_element(symbol).pauling_eneg
 
 
+#: At most this many symbols are suggested for a mistyped one.
+MAX_SUGGESTIONS = 3
+#: difflib similarity (on lower case) a symbol needs to be suggested: 'Zz' finds 'Zn' (0.5).
+SUGGESTION_CUTOFF = 0.5
+
+
+def symbol_suggestions(text: str) -> tuple[str, ...]:
+    """Up to three symbols of H..Lr that ``text`` was likely meant to be, closest first.
+
+    difflib's similarity on lower case, so 'li' and 'LI' find 'Li' (then only it); ties go to symbols
+    sharing the first letter, then to the lighter element ('Oo': 'O', 'Os', 'Co'). Text longer than
+    three letters is no mistyped symbol, so it gets none.
+    """
+    typed = text.lower()
+    if not typed or len(typed) > 3:
+        return ()
+    z = atomic_numbers()
+    scored = [(difflib.SequenceMatcher(None, typed, s.lower()).ratio(), s) for s in z]
+    if exact := [s for ratio, s in scored if ratio == 1.0]:
+        return tuple(exact)
+    close = sorted(
+        ((ratio, s) for ratio, s in scored if ratio >= SUGGESTION_CUTOFF),
+        key=lambda pair: (-pair[0], pair[1][0].lower() != typed[0], z[pair[1]]),
+    )
+    return tuple(s for _, s in close[:MAX_SUGGESTIONS])
+
+
+def did_you_mean(text: str) -> str:
+    """ "did you mean 'O', 'Os' or 'Co'?" for a mistyped symbol ('' when no symbol is close)."""
+    found = [repr(s) for s in symbol_suggestions(text)]
+    if not found:
+        return ""
+    if len(found) == 1 and found[0].lower() == repr(text).lower():
+        return f"symbols are case-sensitive: did you mean {found[0]}?"
+    listed = found[0] if len(found) == 1 else f"{', '.join(found[:-1])} or {found[-1]}"
+    return f"did you mean {listed}?"
+
+
 def check_symbol(symbol: str) -> str:
-    """Return ``symbol`` if it names one of H..Lr, else raise InputError naming it."""
+    """Return ``symbol`` if it names one of H..Lr, else raise InputError naming it (and what it may mean)."""
     if symbol not in atomic_numbers():
-        fixed = symbol.capitalize()
-        hint = f"; symbols are case-sensitive: did you mean {fixed!r}?" if fixed in atomic_numbers() else ""
+        hint = f"; {hint}" if (hint := did_you_mean(symbol)) else ""
         raise InputError(f"unknown element symbol {symbol!r} (expected one of H..Lr, e.g. 'Li', 'O'{hint})")
     return symbol
 

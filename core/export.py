@@ -7,8 +7,6 @@ renamed into place, so an interrupted export leaves no partial file behind.
 
 from __future__ import annotations
 
-import csv
-import io
 import itertools
 import json
 import math
@@ -20,12 +18,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from chemspace.core import kernels
 from chemspace.core.atomic import atomic_path
 from chemspace.core.composition import _formula_order
+from chemspace.core.csv_format import csv_text, write_csv_batches
 from chemspace.core.elements import element_table
 from chemspace.core.engine import ArityPlan, charge_tables, check_arity, check_max_stoich, subset_flags
 from chemspace.core.errors import CancelledError, InputError
@@ -191,28 +189,36 @@ def write_export(
 ) -> int:
     """Stream the export to ``path`` (CSV or Parquet by suffix), atomically; returns rows written."""
     fmt = output_format(path)
-    written = 0
+    batches = _watched(iter_batches(spec, known), on_rows, cancel)
     with atomic_path(path) as tmp:
+        if fmt == "csv":
+            with pa.OSFile(str(tmp), "wb") as sink:
+                return write_csv_batches(batches, sink)
+        written = 0
         writer = None
         try:
-            for batch in iter_batches(spec, known):
-                if cancel is not None and cancel.is_set():
-                    raise CancelledError("export cancelled")
+            for batch in batches:
                 if writer is None:
-                    writer = (
-                        pacsv.CSVWriter(str(tmp), batch.schema)
-                        if fmt == "csv"
-                        else pq.ParquetWriter(str(tmp), batch.schema, compression="zstd")
-                    )
+                    writer = pq.ParquetWriter(str(tmp), batch.schema, compression="zstd")
                 if batch.num_rows:
                     writer.write_batch(batch)
                 written += batch.num_rows
-                if on_rows:
-                    on_rows(batch.num_rows)
         finally:
             if writer is not None:
                 writer.close()
     return written
+
+
+def _watched(
+    batches: Iterator[pa.RecordBatch], on_rows: Callable[[int], None] | None, cancel: threading.Event | None
+) -> Iterator[pa.RecordBatch]:
+    """The batches, stopping with CancelledError once ``cancel`` is set and reporting each one's rows."""
+    for batch in batches:
+        if cancel is not None and cancel.is_set():
+            raise CancelledError("export cancelled")
+        yield batch
+        if on_rows:
+            on_rows(batch.num_rows)
 
 
 #: A system export's columns, in this order, wherever it is written (``system --format csv`` and
@@ -326,21 +332,7 @@ def system_table(rows: Sequence[SystemRow], scores: Mapping[str, RankedScore] | 
 def system_csv(rows: Sequence[SystemRow], scores: Mapping[str, RankedScore] | None = None) -> str:
     """CSV text of a system's rows: a header, one line a row, booleans as true/false, empty for None."""
     columns = system_values(rows, scores)
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(columns)
-    for line in zip(*columns.values()):
-        writer.writerow([_csv_cell(v) for v in line])
-    return buf.getvalue()
-
-
-def _csv_cell(value: object) -> str:
-    """A CSV cell: empty for None, true/false, a float at full precision."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return str(value).lower()
-    return repr(value) if isinstance(value, float) else str(value)
+    return csv_text(list(columns), zip(*columns.values()))
 
 
 def system_json(rows: Sequence[SystemRow], scores: Mapping[str, RankedScore] | None = None) -> str:

@@ -148,7 +148,10 @@ def _check_symbol(symbol: str, formula: str, known_symbols: frozenset[str] | set
         raise InputError(
             f"formula {_quote(formula)}: {symbol!r} ({ISOTOPES[symbol]}) is an isotope, not an element: write H"
         )
-    raise InputError(f"formula {_quote(formula)} has an element outside H..Lr: {symbol!r}")
+    from chemspace.core.elements import did_you_mean  # here: the parser itself needs no element data
+
+    hint = f" ({hint})" if (hint := did_you_mean(symbol)) else ""
+    raise InputError(f"formula {_quote(formula)} has an element outside H..Lr: {symbol!r}{hint}")
 
 
 def _quote(formula: str) -> str:

@@ -269,7 +269,8 @@ def check_name(name: str) -> str:
     return name
 
 
-def _set_path(name: str) -> Path:
+def set_path(name: str) -> Path:
+    """The file a cached set of that name lives in (whether or not it exists yet)."""
     return data_dir() / "known" / f"{check_name(name)}.json"
 
 
@@ -429,7 +430,7 @@ def _no_gc() -> Iterator[None]:
 
 def save_set(known: KnownSet) -> Path:
     """Write ``known`` to the store atomically (an interrupted write leaves the old file whole)."""
-    path = _set_path(known.name)
+    path = set_path(known.name)
     with atomic_path(path, make_parents=True) as tmp:
         tmp.write_text(json.dumps(_to_doc(known), separators=(",", ":")), encoding="utf-8")
     return path
@@ -437,7 +438,7 @@ def save_set(known: KnownSet) -> Path:
 
 def load_set(name: str) -> KnownSet:
     """Read a cached set by name, checking it (InputError if there is none, or naming the file and fix if damaged)."""
-    path = _set_path(name)
+    path = set_path(name)
     if not path.exists():
         raise InputError(f"no known-materials set named {name!r} is cached{_cached_hint()}")
     try:
@@ -461,7 +462,7 @@ def cached_names() -> list[str]:
 
 def remove_set(name: str) -> None:
     """Delete a cached set (InputError naming the file if it cannot be removed)."""
-    path = _set_path(name)
+    path = set_path(name)
     if not path.exists():
         raise InputError(f"no known-materials set named {name!r} is cached{_cached_hint()}")
     try:
@@ -593,9 +594,7 @@ def import_file(path: Path, name: str | None = None, invalid: list[str] | None =
 
     Raises InputError if the file holds no (valid) formulas at all.
     """
-    if name == MP_NAME:
-        raise InputError(f"{MP_NAME!r} names the Materials Project set (`known fetch`); choose another --name")
-    set_name = check_name(name) if name is not None else _name_from_stem(path.stem)
+    set_name = import_name(path, name)
     rows = read_file(path, invalid)
     if not rows and not invalid:
         raise InputError(f"{path}: no formulas found")
@@ -603,6 +602,13 @@ def import_file(path: Path, name: str | None = None, invalid: list[str] | None =
     if not known.entries and not known.outside:
         raise InputError(f"{path}: none of its {len(invalid or ()):,} formulas is valid ({(invalid or ['?'])[0]})")
     return known
+
+
+def import_name(path: Path, name: str | None) -> str:
+    """The set name an import of ``path`` caches under: ``name`` checked, else made from the file's stem."""
+    if name == MP_NAME:
+        raise InputError(f"{MP_NAME!r} names the Materials Project set (`known fetch`); choose another --name")
+    return check_name(name) if name is not None else _name_from_stem(path.stem)
 
 
 def _name_from_stem(stem: str) -> str:

@@ -283,8 +283,9 @@ def rank_arity(
 def write_ranking(ranking: Ranking, path: Path) -> None:
     """Write ``formula, score, rank, arity, raw`` and the signals to CSV or Parquet (by suffix), atomically."""
     import pyarrow as pa
-    import pyarrow.csv as pacsv
     import pyarrow.parquet as pq
+
+    from chemspace.core.csv_format import write_csv_table
 
     fmt = output_format(path)
     rows = ranking.rows()
@@ -292,6 +293,6 @@ def write_ranking(ranking: Ranking, path: Path) -> None:
     table = pa.table({c: [r[c] for r in rows] for c in columns})
     with atomic_path(path) as tmp:
         if fmt == "csv":
-            pacsv.write_csv(table, str(tmp))
+            write_csv_table(table, tmp)
         else:
             pq.write_table(table, str(tmp))

@@ -178,7 +178,7 @@ def test_ten_megabyte_lines_are_refused_quickly(tmp_path: Path) -> None:
     assert result.exit_code == 0 and "too long" in result.stderr
     csv_file = tmp_path / "long.csv"
     csv_file.write_text("formula\nZnO\n" + "H" * 10_000_000 + "\n")
-    result = _import(csv_file)
+    result = _import(csv_file, "--force")
     assert result.exit_code == 1 and "not readable as CSV" in result.stderr and len(result.stderr.splitlines()) == 1
 
 

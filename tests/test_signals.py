@@ -63,7 +63,7 @@ def test_catchable_signal_during_export_leaves_no_temporary_and_the_old_file(
 ) -> None:
     out = tmp_path / "t.csv"
     out.write_text("old\n")
-    proc = _start("export", "--arity", "3", "--known", "none", "--out", str(out))
+    proc = _start("export", "--arity", "3", "--known", "none", "--out", str(out), "--force")
     _wait_for_part(proc, tmp_path)
     proc.send_signal(sig)
     code, err = _finish(proc)
@@ -98,7 +98,7 @@ def test_kill_leaves_a_temporary_that_the_next_write_sweeps(tmp_path: Path) -> N
     from chemspace.core.atomic import atomic_path
 
     out = tmp_path / "t.csv"
-    proc = _start("export", "--arity", "3", "--known", "none", "--out", str(out))
+    proc = _start("export", "--arity", "3", "--known", "none", "--out", str(out), "--force")
     part = _wait_for_part(proc, tmp_path)
     proc.send_signal(signal.SIGKILL)
     code, _ = _finish(proc)

@@ -50,7 +50,9 @@ app.add_typer(known_app, name="known")
 @guarded
 def open_app(
     ctx: typer.Context,
-    system: str | None = typer.Option(None, "--system", "-s", help="Open one chemical system, e.g. Li-Zn-Sn-O."),
+    system: str | None = typer.Option(
+        None, "--system", "-s", metavar="SYSTEM", help="Open one chemical system, e.g. Li-Zn-Sn-O."
+    ),
     arity: ArityOpt = "2,3,4",
     max_stoich: MaxStoichOpt = 8,
     oxidation_states: OxStatesOpt = "smact14",

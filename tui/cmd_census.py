@@ -84,6 +84,7 @@ def census_command(
         Path | None,
         typer.Option(
             "--checkpoint",
+            metavar="FILE",
             help="Record finished work in FILE every few seconds; the same command resumes from it after a kill.",
         ),
     ] = None,
@@ -91,12 +92,17 @@ def census_command(
         str | None,
         typer.Option(
             "--scheduler",
+            metavar="WHERE",
             help="Run work units on Dask: tcp://HOST:8786 (a running scheduler) or local:N (N worker processes).",
         ),
     ] = None,
     element_label: Annotated[
         str,
-        typer.Option("--element-counts", help="Which per-element counts go in the JSON: allowed, unique, a category."),
+        typer.Option(
+            "--element-counts",
+            metavar="LABEL",
+            help="Which per-element counts go in the JSON: allowed, unique, a category.",
+        ),
     ] = "allowed",
 ) -> None:
     """Count every reduced composition and how many pass SMACT's filters (Table 2)."""

@@ -67,10 +67,12 @@ def result_text(r: CheckResult, rule: Rule) -> str:
 @guarded
 def check_command(
     formulas: Annotated[
-        list[str] | None, typer.Argument(help="Formulas, e.g. Fe3O4 LiZn4(SnO2)4 NaCl (1 to 6 elements).")
+        list[str] | None,
+        typer.Argument(metavar="FORMULA", help="Formulas, e.g. Fe3O4 LiZn4(SnO2)4 NaCl (1 to 6 elements)."),
     ] = None,
     file: Annotated[
-        Path | None, typer.Option("--file", help="A text file of formulas, one a line ('-': standard input).")
+        Path | None,
+        typer.Option("--file", metavar="FILE", help="A text file of formulas, one a line ('-': standard input)."),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="A JSON list of objects on stdout.")] = False,
     known: KnownOpt = None,

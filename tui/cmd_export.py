@@ -8,7 +8,6 @@ from typing import Annotated
 
 import typer
 
-from chemspace.core.atomic import check_directory
 from chemspace.core.census import CensusSettings, run_census
 from chemspace.core.elements import parse_system
 from chemspace.core.errors import CancelledError, InputError
@@ -18,11 +17,13 @@ from chemspace.core.system import system_rows
 from chemspace.tui.cmd_system import write_system_file
 from chemspace.tui.options import (
     AlloysOpt,
+    ForceOpt,
     KnownOpt,
     MaxStoichOpt,
     MixedValenceOpt,
     NoPaulingOpt,
     OxStatesOpt,
+    check_output,
     err_console,
     guarded,
     interrupts_unwrapped,
@@ -37,13 +38,20 @@ CSV_ROW_LIMIT = 200_000_000
 
 @guarded
 def export_command(
-    out: Annotated[Path, typer.Option("--out", "-o", help="FILE.csv or FILE.parquet (with --system also FILE.json)")],
+    out: Annotated[
+        Path,
+        typer.Option("--out", "-o", metavar="FILE", help="FILE.csv or FILE.parquet (with --system also FILE.json)"),
+    ],
     arity: Annotated[
-        int | None, typer.Option("--arity", "-a", help="Number of elements (2..6); not with --system.")
+        int | None, typer.Option("--arity", "-a", metavar="N", help="Number of elements (2..6); not with --system.")
     ] = None,
     system: Annotated[
         str | None,
-        typer.Option("--system", help="Export one chemical system (e.g. Li-Zn-Sn-O) with assignments and reasons."),
+        typer.Option(
+            "--system",
+            metavar="SYSTEM",
+            help="Export one chemical system (e.g. Li-Zn-Sn-O) with assignments and reasons.",
+        ),
     ] = None,
     allowed_only: Annotated[
         bool, typer.Option("--allowed-only", help="Only compositions that pass the filters.")
@@ -54,11 +62,12 @@ def export_command(
     alloys: AlloysOpt = False,
     mixed_valence: MixedValenceOpt = False,
     known: KnownOpt = None,
+    force: ForceOpt = False,
 ) -> None:
     """Write every composition (formula, elements, coefficients, allowed[, known, category]); with
     --system, a system's compositions with every assignment and the reason."""
     fmt = output_format(out) if system is None else system_format(out)
-    check_directory(out)  # before any counting: a read-only directory fails now, not after the census
+    check_output(out, force)  # before any counting: a read-only directory fails now, not after the census
     rule = rule_from_options(max_stoich, oxidation_states, no_pauling, alloys, mixed_valence)
     if system is not None:
         _export_system(system, arity, out, rule, allowed_only, known)

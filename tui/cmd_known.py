@@ -26,22 +26,26 @@ from chemspace.core.known import (
     check_name,
     data_dir,
     import_file,
+    import_name,
     load_set,
     remove_set,
     resolve_known,
     save_set,
+    set_path,
 )
 from chemspace.core.known_compare import Comparison, census_totals, compare_sets
 from chemspace.core.mp_client import DEFAULT_ENDPOINT, fetch_materials_project
 from chemspace.core.optimade_client import FetchLimits, fetch_optimade, providers, resolve_provider
 from chemspace.core.rule import CATEGORIES, arity_name
 from chemspace.tui.options import (
+    ForceOpt,
     MaxStoichOpt,
     OxStatesOpt,
     err_console,
     guarded,
     interrupts_unwrapped,
     parse_arities,
+    refuse_existing,
     rule_from_options,
 )
 from chemspace.tui.plain_flags import PlainFlagsCommand, PlainFlagsGroup
@@ -58,20 +62,26 @@ ProviderOpt = Annotated[
     str | None,
     typer.Option(
         "--provider",
+        metavar="PROVIDER",
         help=f"OPTIMADE database, no key needed: {', '.join(providers())}, or a base URL.",
         show_default=False,
     ),
 ]
-SetNameOpt = Annotated[str | None, typer.Option("--name", help="Set name with --provider (default: the provider's).")]
+SetNameOpt = Annotated[
+    str | None, typer.Option("--name", metavar="NAME", help="Set name with --provider (default: the provider's).")
+]
 PageLimitOpt = Annotated[
-    int | None, typer.Option("--page-limit", help="Structures per request with --provider (default 500).")
+    int | None, typer.Option("--page-limit", metavar="N", help="Structures per request with --provider (default 500).")
 ]
 RestartOpt = Annotated[
     bool, typer.Option("--restart", help="With --provider: discard an interrupted download instead of resuming it.")
 ]
-MaxEntriesOpt = Annotated[int, typer.Option("--max-entries", help="Stop with an error beyond this many structures.")]
+MaxEntriesOpt = Annotated[
+    int, typer.Option("--max-entries", metavar="N", help="Stop with an error beyond this many structures.")
+]
 MaxTimeOpt = Annotated[
-    float | None, typer.Option("--max-time", help="Give up after this many seconds (default: no limit).")
+    float | None,
+    typer.Option("--max-time", metavar="SECONDS", help="Give up after this many seconds (default: no limit)."),
 ]
 
 
@@ -106,12 +116,16 @@ def fetch(
         str | None,
         typer.Option(
             "--api-key",
+            metavar="KEY",
             help="MP API key. Prefer $MP_API_KEY or the hidden prompt: a key on the command line shows in the"
             " process list and shell history.",
         ),
     ] = None,
     endpoint: Annotated[
-        str, typer.Option("--endpoint", help="API root (https; http only to this machine), for mirrors and tests.")
+        str,
+        typer.Option(
+            "--endpoint", metavar="URL", help="API root (https; http only to this machine), for mirrors and tests."
+        ),
     ] = DEFAULT_ENDPOINT,
     provider: ProviderOpt = None,
     name: SetNameOpt = None,
@@ -191,19 +205,27 @@ def _note(text: str) -> None:
 @known_app.command("import", cls=PlainFlagsCommand)
 @guarded
 def import_(
-    file: Annotated[Path, typer.Argument(help="CSV with a formula column, JSON list, or one formula per line.")],
-    name: Annotated[str | None, typer.Option("--name", help="Name to use with --known (default: file stem).")] = None,
+    file: Annotated[
+        Path, typer.Argument(metavar="FILE", help="CSV with a formula column, JSON list, or one formula per line.")
+    ],
+    name: Annotated[
+        str | None, typer.Option("--name", metavar="NAME", help="Name to use with --known (default: file stem).")
+    ] = None,
     skip_invalid: Annotated[
         bool,
         typer.Option(
             "--skip-invalid", help="Skip malformed formulas (counted, the first few shown) instead of stopping."
         ),
     ] = False,
+    force: ForceOpt = False,
 ) -> None:
     """Import a list of known formulas (ICSD, OQMD, in-house) and cache it under a name.
 
     A malformed formula stops the import at its line, caching nothing, unless --skip-invalid is given.
+    A set already cached under that name is kept unless --force is given.
     """
+    set_name = import_name(file, name)
+    refuse_existing(set_path(set_name), force, f"a known set named {set_name!r}")
     invalid: list[str] | None = [] if skip_invalid else None
     try:
         known = import_file(file, name, invalid)
@@ -330,7 +352,7 @@ def providers_() -> None:
 
 @known_app.command("remove", cls=PlainFlagsCommand)
 @guarded
-def remove(name: Annotated[str, typer.Argument(help="Cached set to delete.")]) -> None:
+def remove(name: Annotated[str, typer.Argument(metavar="NAME", help="Cached set to delete.")]) -> None:
     """Delete a cached set."""
     remove_set(name)
     err_console.print(f"removed {name!r}", highlight=False, soft_wrap=True)
@@ -346,7 +368,7 @@ def _plural(n: int, one: str, many: str | None = None) -> str:
 def compare(
     set_a: Annotated[str, typer.Argument(metavar="A", help="First set: a name, a file, or a union like mp,oqmd.")],
     set_b: Annotated[str, typer.Argument(metavar="B", help="Second set, the same way.")],
-    arity: Annotated[str, typer.Option("--arity", "-a", help="Arities, e.g. 2 or 2-4.")] = "2-6",
+    arity: Annotated[str, typer.Option("--arity", "-a", metavar="ARITIES", help="Arities, e.g. 2 or 2-4.")] = "2-6",
     max_stoich: MaxStoichOpt = 8,
     oxidation_states: OxStatesOpt = "smact14",
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object on stdout.")] = False,

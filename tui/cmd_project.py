@@ -18,13 +18,13 @@ from pathlib import Path
 from typing import Annotated
 
 import pyarrow as pa
-import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import typer
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
-from chemspace.core.atomic import atomic_path, check_directory
+from chemspace.core.atomic import atomic_path
 from chemspace.core.census import ArityCensus, run_census
+from chemspace.core.csv_format import write_csv_table
 from chemspace.core.embeddings import PAPER_EMBEDDINGS, check_embedding, check_stats
 from chemspace.core.errors import InputError
 from chemspace.core.export import output_format
@@ -33,6 +33,7 @@ from chemspace.core.reduce import REDUCERS, Projection, make_reducer, project_sa
 from chemspace.core.rule import arity_name, check_seed
 from chemspace.tui.options import (
     AlloysOpt,
+    ForceOpt,
     KnownOpt,
     MaxStoichOpt,
     MixedValenceOpt,
@@ -40,6 +41,7 @@ from chemspace.tui.options import (
     OxStatesOpt,
     SamplesOpt,
     SeedOpt,
+    check_output,
     err_console,
     guarded,
     load_known,
@@ -80,7 +82,7 @@ def write_projection(projection: Projection | Sequence[Projection], path: Path) 
     try:
         with atomic_path(path) as tmp:
             if fmt == "csv":
-                pacsv.write_csv(table, tmp)
+                write_csv_table(table, tmp)
             else:
                 pq.write_table(table, tmp)
     except OSError as exc:
@@ -124,16 +126,20 @@ def _panels(grid: bool, embedding: str, reducer: str) -> list[tuple[str, str]]:
 
 @guarded
 def project_command(
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="FILE.csv or FILE.parquet")] = None,
-    arity: Annotated[str, typer.Option("--arity", "-a", help="Number of elements (2..6).")] = "2",
+    out: Annotated[Path | None, typer.Option("--out", "-o", metavar="FILE", help="FILE.csv or FILE.parquet")] = None,
+    arity: Annotated[str, typer.Option("--arity", "-a", metavar="N", help="Number of elements (2..6).")] = "2",
     embedding: Annotated[
-        str, typer.Option("--embedding", "-e", help="Element embedding (magpie, mat2vec, ...) or skipspecies.")
+        str,
+        typer.Option(
+            "--embedding", "-e", metavar="EMBEDDING", help="Element embedding (magpie, mat2vec, ...) or skipspecies."
+        ),
     ] = "magpie",
-    reducer: Annotated[str, typer.Option("--reducer", "-r", help="pca, tsne or umap.")] = "pca",
+    reducer: Annotated[str, typer.Option("--reducer", "-r", metavar="REDUCER", help="pca, tsne or umap.")] = "pca",
     stats: Annotated[
         str,
         typer.Option(
             "--stats",
+            metavar="STATS",
             help="Pooling statistics, comma-separated: mean (eq. 2), variance, minpool, maxpool, range, sum,"
             " geometric_mean, harmonic_mean.",
         ),
@@ -146,12 +152,19 @@ def project_command(
     no_pauling: NoPaulingOpt = False,
     alloys: AlloysOpt = False,
     mixed_valence: MixedValenceOpt = False,
-    figure: Annotated[Path | None, typer.Option("--figure", help="Also draw FILE.png or FILE.svg.")] = None,
+    figure: Annotated[
+        Path | None, typer.Option("--figure", metavar="FILE", help="Also draw FILE.png or FILE.svg.")
+    ] = None,
     grid: Annotated[
         bool, typer.Option("--grid", help="Figure: the six paper embeddings x PCA, t-SNE, UMAP (Figs. 2-5).")
     ] = False,
-    colour: Annotated[str, typer.Option("--colour", help="Figure colouring: category or anion.")] = "category",
-    dpi: Annotated[int, typer.Option("--dpi", help="Figure resolution: a panel is 3 inches (600 px at 200).")] = DPI,
+    colour: Annotated[
+        str, typer.Option("--colour", metavar="COLOURING", help="Figure colouring: category or anion.")
+    ] = "category",
+    dpi: Annotated[
+        int, typer.Option("--dpi", metavar="DPI", help="Figure resolution: a panel is 3 inches (600 px at 200).")
+    ] = DPI,
+    force: ForceOpt = False,
 ) -> None:
     """Embed the census's per-label samples and project them to 2-D (columns formula, category, anion_class, x, y).
 
@@ -161,9 +174,9 @@ def project_command(
         raise InputError("nothing to write: give --out FILE.csv|FILE.parquet and/or --figure FILE.png|FILE.svg")
     if out is not None:  # validate every name and directory before the census runs
         output_format(out)
-        check_directory(out)
+        check_output(out, force)
     if figure is not None:
-        check_directory(figure)
+        check_output(figure, force)
     check_embedding(embedding)
     pooling = check_stats([t.strip() for t in stats.split(",") if t.strip()])
     make_reducer(reducer, check_seed(seed))

@@ -10,7 +10,6 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from chemspace.core.atomic import check_directory
 from chemspace.core.errors import InputError
 from chemspace.core.export import output_format
 from chemspace.core.rank import Ranker, Ranking, rank_arity, rank_system, write_ranking
@@ -21,12 +20,14 @@ from chemspace.core.rule import Rule, arity_name, check_arity
 from chemspace.tui.formatting import percent_column
 from chemspace.tui.options import (
     AlloysOpt,
+    ForceOpt,
     KnownOpt,
     MaxStoichOpt,
     MixedValenceOpt,
     NoPaulingOpt,
     OxStatesOpt,
     SeedOpt,
+    check_output,
     err_console,
     guarded,
     load_known,
@@ -43,29 +44,38 @@ SHOWN = 30
 
 @guarded
 def rank_command(
-    system: Annotated[str | None, typer.Option("--system", "-s", help="Chemical system, e.g. Li-Zn-Sn-O.")] = None,
+    system: Annotated[
+        str | None, typer.Option("--system", "-s", metavar="SYSTEM", help="Chemical system, e.g. Li-Zn-Sn-O.")
+    ] = None,
     arity: Annotated[
-        int | None, typer.Option("--arity", "-a", help="Rank every missing composition of one arity.")
+        int | None, typer.Option("--arity", "-a", metavar="N", help="Rank every missing composition of one arity.")
     ] = None,
     elements: Annotated[
-        str | None, typer.Option("--elements", help="With --arity: only these elements, e.g. Li,Zn,Sn,O,S.")
+        str | None,
+        typer.Option("--elements", metavar="ELEMENTS", help="With --arity: only these elements, e.g. Li,Zn,Sn,O,S."),
     ] = None,
     known: KnownOpt = None,
     top: Annotated[
         int | None,
-        typer.Option("--top", help=f"Keep the best K (default: all of a system, {DEFAULT_ARITY_TOP} of an arity)."),
+        typer.Option(
+            "--top", metavar="K", help=f"Keep the best K (default: all of a system, {DEFAULT_ARITY_TOP} of an arity)."
+        ),
     ] = None,
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write FILE.csv or FILE.parquet.")] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", metavar="FILE", help="Write FILE.csv or FILE.parquet.")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object on stdout.")] = False,
-    method: Annotated[str, typer.Option("--method", help=f"How signals combine: {', '.join(METHODS)}.")] = LEARNED,
+    method: Annotated[
+        str, typer.Option("--method", metavar="METHOD", help=f"How signals combine: {', '.join(METHODS)}.")
+    ] = LEARNED,
     do_evaluate: Annotated[
         bool, typer.Option("--evaluate", help="Hide known compositions and measure how well each method finds them.")
     ] = False,
     holdout: Annotated[
-        float, typer.Option("--holdout", help="With --evaluate: share of known compositions hidden.")
+        float, typer.Option("--holdout", metavar="SHARE", help="With --evaluate: share of known compositions hidden.")
     ] = 0.2,
     by: Annotated[
-        str, typer.Option("--by", help="With --evaluate: hide compositions or whole systems.")
+        str, typer.Option("--by", metavar="UNIT", help="With --evaluate: hide compositions or whole systems.")
     ] = BY_COMPOSITION,
     seed: SeedOpt = 42,
     max_stoich: MaxStoichOpt = 8,
@@ -73,13 +83,14 @@ def rank_command(
     no_pauling: NoPaulingOpt = False,
     alloys: AlloysOpt = False,
     mixed_valence: MixedValenceOpt = False,
+    force: ForceOpt = False,
 ) -> None:
     """Score missing compositions (allowed under the rule, not known): formula, score, rank, the signals behind it."""
     rule = rule_from_options(max_stoich, oxidation_states, no_pauling, alloys, mixed_valence)
     check_method(method)
     if out is not None:
         output_format(out)
-        check_directory(out)
+        check_output(out, force)
     if arity is not None:
         check_arity(arity)
     if do_evaluate:

@@ -10,7 +10,6 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from chemspace.core.atomic import check_directory
 from chemspace.core.elements import parse_system
 from chemspace.core.errors import InputError
 from chemspace.core.explain import assignment_text
@@ -21,11 +20,13 @@ from chemspace.core.rule import Rule
 from chemspace.core.system import SystemRow, system_rows
 from chemspace.tui.options import (
     AlloysOpt,
+    ForceOpt,
     KnownOpt,
     MaxStoichOpt,
     MixedValenceOpt,
     NoPaulingOpt,
     OxStatesOpt,
+    check_output,
     err_console,
     guarded,
     load_known,
@@ -75,37 +76,46 @@ def rows_table(rows: list[SystemRow], title: str) -> Table:
 
 @guarded
 def system_command(
-    system: Annotated[str, typer.Argument(help="Chemical system, e.g. Li-Zn-Sn-O (2 to 6 elements).")],
+    system: Annotated[
+        str, typer.Argument(metavar="SYSTEM", help="Chemical system, e.g. Li-Zn-Sn-O (2 to 6 elements).")
+    ],
     known: KnownOpt = None,
     max_stoich: MaxStoichOpt = 8,
     oxidation_states: OxStatesOpt = "smact14",
     no_pauling: NoPaulingOpt = False,
     alloys: AlloysOpt = False,
     mixed_valence: MixedValenceOpt = False,
-    fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="table, csv or json.")] = OutputFormat.table,
+    fmt: Annotated[
+        OutputFormat, typer.Option("--format", "-f", metavar="FORMAT", help="table, csv or json.")
+    ] = OutputFormat.table,
     only: Annotated[
         str | None,
         typer.Option(
             "--only",
+            metavar="LABEL",
             help="Keep one label (allowed, forbidden), category (standard, missing, interesting, unlikely) "
             "or reason (no-oxidation-states, not-charge-neutral, electronegativity).",
         ),
     ] = None,
-    arity: Annotated[str | None, typer.Option("--arity", "-a", help="Keep these arities, e.g. 3 or 2,3.")] = None,
+    arity: Annotated[
+        str | None, typer.Option("--arity", "-a", metavar="ARITIES", help="Keep these arities, e.g. 3 or 2,3.")
+    ] = None,
     out: Annotated[
         Path | None,
         typer.Option(
             "--out",
             "-o",
+            metavar="FILE",
             help="Write FILE.csv, .json or .parquet instead: the app's system export, columns and scores alike.",
         ),
     ] = None,
+    force: ForceOpt = False,
 ) -> None:
     """List every composition over every subset of 2..n of the elements, with its labels."""
     elements = parse_system(system)  # bad input fails before any notice is printed
     if out is not None:
         system_format(out)
-        check_directory(out)  # before any work: a typo in the directory fails now
+        check_output(out, force)  # before any work: a typo in the directory or an existing file fails now
     if arity is not None and not any(a <= len(elements) for a in parse_arities(arity)):
         raise InputError(f"--arity {arity}: {'-'.join(elements)} has only {len(elements)} elements")
     known_set = load_known(known)

@@ -7,13 +7,14 @@ import signal
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Annotated, TypeVar
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
-from chemspace.core.atomic import Interrupted, deferred_signals
+from chemspace.core.atomic import Interrupted, check_directory, deferred_signals
 from chemspace.core.census import CensusSettings
 from chemspace.core.elements import DEFAULT_OXIDATION_STATES
 from chemspace.core.errors import CancelledError, InputError
@@ -133,21 +134,25 @@ def check_element_label(label: str) -> str:
     return label
 
 
-ArityOpt = Annotated[str, typer.Option("--arity", "-a", help="Arities, e.g. 2,3,4 or 2-4 (2..6).")]
-MaxStoichOpt = Annotated[int, typer.Option("--max-stoich", help="Largest stoichiometric coefficient (1..16).")]
+ArityOpt = Annotated[str, typer.Option("--arity", "-a", metavar="ARITIES", help="Arities, e.g. 2,3,4 or 2-4 (2..6).")]
+MaxStoichOpt = Annotated[
+    int, typer.Option("--max-stoich", metavar="N", help="Largest stoichiometric coefficient (1..16).")
+]
 OxStatesOpt = Annotated[
     str,
     typer.Option(
         "--oxidation-states",
+        metavar="STATES",
         help="smact14 (the paper's 421 species), icsd24, icsd16, pymatgen_sp, wiki, or a file in smact's format.",
     ),
 ]
-SamplesOpt = Annotated[int, typer.Option("--samples", help="Sampled compositions per label/category.")]
-SeedOpt = Annotated[int, typer.Option("--seed", help="Random seed for samples and projections.")]
+SamplesOpt = Annotated[int, typer.Option("--samples", metavar="N", help="Sampled compositions per label/category.")]
+SeedOpt = Annotated[int, typer.Option("--seed", metavar="SEED", help="Random seed for samples and projections.")]
 KnownOpt = Annotated[
     str | None,
     typer.Option(
         "--known",
+        metavar="SETS",
         help="Known-materials set: mp, a set's NAME, a FILE, a list like mp,oqmd (their union), or none. "
         "Default: the cached mp set if any.",
     ),
@@ -163,6 +168,25 @@ MixedValenceOpt = Annotated[
     bool,
     typer.Option("--mixed-valence", help="Let atoms of Fe, Mn, Co, Cu, ... take different states (Fe3O4, Sn3O4)."),
 ]
+
+ForceOpt = Annotated[bool, typer.Option("--force", help="Replace the output if it exists (else it is refused).")]
+
+
+def refuse_existing(path: Path, force: bool, what: str | None = None) -> None:
+    """InputError if ``path`` exists and ``--force`` was not given: no command replaces a file unasked.
+
+    The app asks instead (its export dialog); ``what`` names the thing when the path alone would not
+    (a cached known set).
+    """
+    if path.exists() and not force:
+        raise InputError(f"{what or repr(str(path))} exists: --force replaces it")
+
+
+def check_output(path: Path, force: bool) -> None:
+    """Before any work: ``path``'s directory can be written and ``path`` is new (or ``--force`` given)."""
+    check_directory(path)
+    refuse_existing(path, force)
+
 
 DEFAULT_OX = DEFAULT_OXIDATION_STATES
 

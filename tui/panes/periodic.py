@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from pathlib import Path
 from typing import ClassVar
 
@@ -16,6 +14,7 @@ from textual.widget import Widget
 from textual.widgets import Label, Select, Static
 
 from chemspace.core.census import CensusSettings
+from chemspace.core.csv_format import csv_text
 from chemspace.core.elements import atomic_numbers, element_table
 from chemspace.core.errors import InputError
 from chemspace.core.rule import CATEGORIES, LABELS, arity_name
@@ -181,13 +180,9 @@ class PeriodicPane(Pane):
         def write(path: Path) -> str:
             if path.suffix.lower() != ".csv":
                 raise InputError(f"the per-element counts are written as CSV: name the file .csv, not {path.name!r}")
-            buf = io.StringIO()
-            writer = csv.writer(buf, lineterminator="\n")
-            writer.writerow(["element", *labels])
             symbols = sorted({s for c in columns.values() for s in c}, key=atomic_numbers().__getitem__)
-            for s in symbols:
-                writer.writerow([s, *(columns[x].get(s, 0) for x in labels)])
-            write_text(path, buf.getvalue())
+            rows = ([s, *(columns[x].get(s, 0) for x in labels)] for s in symbols)
+            write_text(path, csv_text(["element", *labels], rows))
             return f"{len(symbols)} elements' {arity_name(self.arity)} counts" + (" (partial)" if partial else "")
 
         return ExportJob(
