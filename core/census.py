@@ -290,12 +290,12 @@ def run_census(
     """
     settings = settings.validated()
     table = element_table(settings.oxidation_states, settings.pool)
-    if checkpoint is None or isinstance(checkpoint, Checkpoint):
-        saver = checkpoint
+    if isinstance(checkpoint, Checkpoint):
+        if not checkpoint.matches(settings.fingerprint()):
+            raise InputError(f"checkpoint {str(checkpoint.path)!r} was opened for other census settings")
+        saver: Checkpoint | None = checkpoint
     else:
-        saver = Checkpoint(checkpoint, settings.fingerprint())
-    if saver is not None and not saver.matches(settings.fingerprint()):
-        raise InputError(f"checkpoint {str(saver.path)!r} was opened for other census settings")
+        saver = None if checkpoint is None else Checkpoint(checkpoint, settings.fingerprint())
     started = time.perf_counter()
     result = CensusResult(settings=settings, arities={}, known_name=None if known is None else known.name)
     for arity in settings.arities:

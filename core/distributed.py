@@ -35,7 +35,7 @@ from dataclasses import asdict
 import numpy as np
 
 from chemspace.core.atomic import signals_set
-from chemspace.core.engine import ArityPlan, charge_tables
+from chemspace.core.engine import ArityPlan, charge_tables, distinct
 from chemspace.core.errors import InputError
 from chemspace.core.rule import Rule
 
@@ -96,7 +96,7 @@ def collect_unit(
     elems, _ = plan.block_subsets(np.arange(start, stop, dtype=np.int64))
     codes = plan.signatures.codes(elems)
     _keep_block((rule_json, pool, arity, start, stop), elems.astype(np.int8), codes)
-    unique, first = np.unique(codes, return_index=True)
+    unique, first, _ = distinct(codes)
     new = plan.signatures.unseen(unique)
     return unique[new], elems[first[new]].astype(np.int8), get_worker().address
 
@@ -238,7 +238,7 @@ class _Job:
         plan = self.plan
         codes = np.concatenate([c for c, _, _ in found]) if found else np.zeros(0, np.int64)
         reps = np.concatenate([e for _, e, _ in found]) if found else np.zeros((0, plan.arity), np.int8)
-        codes, first = np.unique(codes, return_index=True)
+        codes, first, _ = distinct(codes)
         new = plan.signatures.unseen(codes)
         codes, reps = codes[new], reps[first[new]]
         if len(codes) == 0:

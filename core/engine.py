@@ -399,10 +399,12 @@ class SignatureCache:
         return sum(len(k) for k, _ in self.runs)
 
 
-def distinct(codes: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The distinct codes among ``codes[rows]`` (sorted), a row where each appears, and which of them
-    each of ``rows`` holds: ``np.unique`` with ``return_index`` and ``return_inverse``, in linear time
-    before the sort of the distinct ones (see :func:`kernels.first_occurrences`)."""
+def distinct(codes: np.ndarray, rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The distinct codes among ``codes[rows]`` (every code without ``rows``), sorted, the first row
+    where each appears, and which of them each row holds: ``np.unique`` with ``return_index`` and
+    ``return_inverse``, in linear time before the sort of the distinct ones (see
+    :func:`kernels.first_occurrences`)."""
+    rows = np.arange(len(codes), dtype=np.int64) if rows is None else rows
     picked = codes[rows]
     inverse, firsts = kernels.first_occurrences(picked)
     order = np.argsort(picked[firsts], kind="stable")

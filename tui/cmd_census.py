@@ -14,7 +14,6 @@ from rich.table import Table
 from chemspace.core.census import CensusResult, run_census
 from chemspace.core.checkpoint import Checkpoint
 from chemspace.core.distributed import runner_for
-from chemspace.core.errors import CancelledError
 from chemspace.core.rule import CATEGORIES, arity_name
 from chemspace.tui.options import (
     AlloysOpt,
@@ -26,10 +25,10 @@ from chemspace.tui.options import (
     OxStatesOpt,
     SamplesOpt,
     SeedOpt,
+    cancel_on_interrupt,
     check_element_label,
     err_console,
     guarded,
-    interrupts_unwrapped,
     load_known,
     rule_from_options,
     settings_from_options,
@@ -64,6 +63,15 @@ def census_table(result: CensusResult) -> Table:
             row += [f"{c.known:,}"] + [_cell(c.count(cat), c.unique) for cat in CATEGORIES]
         table.add_row(*row)
     return table
+
+
+def _say_saved(checkpoint: Path) -> None:
+    """The last word of a cancelled census with a checkpoint: where its finished work is."""
+    err_console.print(
+        f"the finished work is saved in {escape(str(checkpoint))}: the same command resumes it",
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 @guarded
@@ -122,26 +130,14 @@ def census_command(
             highlight=False,
             soft_wrap=True,
         )
-    with runner_for(scheduler) as runner:
-        try:
-            with interrupts_unwrapped(), census_progress(settings.arities) as on_progress:
-                result = run_census(
-                    settings,
-                    known=known_set,
-                    on_progress=on_progress,
-                    cancel=cancel,
-                    checkpoint=saver,
-                    runner=runner,
-                )
-        except KeyboardInterrupt:
-            cancel.set()
-            if checkpoint is not None:
-                err_console.print(
-                    f"the finished work is saved in {escape(str(checkpoint))}: the same command resumes it",
-                    highlight=False,
-                    soft_wrap=True,
-                )
-            raise CancelledError from None
+    with (
+        runner_for(scheduler) as runner,
+        cancel_on_interrupt(cancel, then=None if checkpoint is None else lambda: _say_saved(checkpoint)),
+        census_progress(settings.arities) as on_progress,
+    ):
+        result = run_census(
+            settings, known=known_set, on_progress=on_progress, cancel=cancel, checkpoint=saver, runner=runner
+        )
     if json_out:
         typer.echo(json.dumps(result.to_json(element_label)))
     else:

@@ -10,7 +10,7 @@ import typer
 
 from chemspace.core.census import CensusSettings, run_census
 from chemspace.core.elements import parse_system
-from chemspace.core.errors import CancelledError, InputError
+from chemspace.core.errors import InputError
 from chemspace.core.export import ExportSpec, output_format, system_format, total_rows, write_export
 from chemspace.core.rule import Rule
 from chemspace.core.system import system_rows
@@ -23,10 +23,10 @@ from chemspace.tui.options import (
     MixedValenceOpt,
     NoPaulingOpt,
     OxStatesOpt,
+    cancel_on_interrupt,
     check_output,
     err_console,
     guarded,
-    interrupts_unwrapped,
     load_known,
     rule_from_options,
 )
@@ -87,12 +87,8 @@ def export_command(
     cancel = threading.Event()
     with counted_progress(f"export {out.name}", "rows") as progress:
         task = progress.add_task("export", total=total)
-        try:
-            with interrupts_unwrapped():
-                written = write_export(spec, out, known_set, on_rows=lambda n: progress.advance(task, n), cancel=cancel)
-        except KeyboardInterrupt:
-            cancel.set()
-            raise CancelledError from None
+        with cancel_on_interrupt(cancel):
+            written = write_export(spec, out, known_set, on_rows=lambda n: progress.advance(task, n), cancel=cancel)
     err_console.print(f"wrote {written:,} rows to {out}", highlight=False)
 
 

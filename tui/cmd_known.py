@@ -41,9 +41,9 @@ from chemspace.tui.options import (
     ForceOpt,
     MaxStoichOpt,
     OxStatesOpt,
+    cancel_on_interrupt,
     err_console,
     guarded,
-    interrupts_unwrapped,
     parse_arities,
     refuse_existing,
     rule_from_options,
@@ -101,12 +101,8 @@ def _download(label: str, unit: str, run: Download) -> KnownSet:
     cancel = threading.Event()
     with counted_progress(label, unit, eta=False, transient=True) as progress:
         task = progress.add_task("fetch", total=None)
-        try:
-            with interrupts_unwrapped():
-                return run(lambda done, total: progress.update(task, completed=done, total=total), cancel)
-        except KeyboardInterrupt:
-            cancel.set()
-            raise CancelledError from None
+        with cancel_on_interrupt(cancel):
+            return run(lambda done, total: progress.update(task, completed=done, total=total), cancel)
 
 
 @known_app.command("fetch", cls=PlainFlagsCommand)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import signal
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -76,6 +77,21 @@ def interrupts_unwrapped() -> Iterator[None]:
         if interrupt is None:
             raise
         raise interrupt from None
+
+
+@contextmanager
+def cancel_on_interrupt(cancel: threading.Event, then: Callable[[], None] | None = None) -> Iterator[None]:
+    """Ctrl-C, TERM or HUP during the block (numba's wrapped ones too): set ``cancel`` so the work's
+    threads stop, call ``then`` (a last word, like where the finished work is), raise CancelledError.
+    The interrupt stays its context, so the exit status is still 128 + the signal."""
+    try:
+        with interrupts_unwrapped():
+            yield
+    except KeyboardInterrupt:
+        cancel.set()
+        if then is not None:
+            then()
+        raise CancelledError from None
 
 
 def _cancelled(exc: BaseException) -> typer.Exit:
